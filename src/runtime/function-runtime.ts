@@ -1,0 +1,137 @@
+import { LambdaExecutionError } from '../errors/function-errors.ts';
+import { Invocation, SyncSliceExceeded, type ConsoleSink, type InvocationResult } from './invocation.ts';
+import { IsolatePool } from './isolate-pool.ts';
+import type { IsolateInstance } from './isolate-instance.ts';
+import type { FunctionVersion } from './function-version.ts';
+
+/** What Lambda prints in its REPORT line, measured per invocation. */
+export interface InvocationReport {
+  readonly durationMs: number;
+  /** Lambda bills in 1 ms steps (since December 2020). */
+  readonly billedDurationMs: number;
+  readonly memorySizeMb: number;
+  readonly maxMemoryUsedMb: number;
+  /** CPU time the isolate spent on this invocation (isolated-vm's cpuTime). */
+  readonly cpuTimeUs: number;
+  /** Set on a cold start: how long creating the isolate and loading the code took. */
+  readonly initDurationMs: number | undefined;
+}
+
+export interface InvokeRequest {
+  readonly version: FunctionVersion;
+  /** The event, already serialised: the isolate parses it with its own JSON.parse. */
+  readonly eventJson: string;
+  readonly requestId: string;
+  readonly onConsole: ConsoleSink;
+}
+
+export interface InvokeOutcome {
+  readonly result: InvocationResult;
+  readonly report: InvocationReport;
+}
+
+export interface FunctionRuntimeOptions {
+  readonly maxWarmIsolates: number;
+  /** Longest synchronous call made on the node's thread before a version moves to the thread pool. */
+  readonly syncSliceMs: number;
+}
+
+const BYTES_PER_MB = 1024 * 1024;
+
+/** Runs Lambda@Edge handlers in pooled isolates. The one entry point the pipeline uses. */
+export class FunctionRuntime {
+  private readonly pool: IsolatePool;
+  private readonly syncSliceMs: number;
+
+  constructor(options: FunctionRuntimeOptions) {
+    this.pool = new IsolatePool({ maxWarmIsolates: options.maxWarmIsolates });
+    this.syncSliceMs = options.syncSliceMs;
+  }
+
+  invoke(req: InvokeRequest): InvokeOutcome | Promise<InvokeOutcome> {
+    const started = performance.now();
+    const { version } = req;
+    const deadlineMs = started + version.timeoutMs;
+    let instance = this.pool.takeWarm(version);
+    let initDurationMs: number | undefined;
+    if (instance === undefined) {
+      try {
+        instance = this.pool.create(version);
+      } catch (err) {
+        const error = err instanceof LambdaExecutionError ? err : new LambdaExecutionError('VERGE_ERR_FUNCTION_LOAD', String(err));
+        return { result: { ok: false, error }, report: this.report(undefined, started, 0n, undefined, version) };
+      }
+      initDurationMs = instance.initDurationMs;
+    }
+    const contextJson = JSON.stringify({
+      functionName: version.name,
+      functionVersion: version.version,
+      invokedFunctionArn: `arn:verge:lambda:local:function:${version.name}:${version.version}`,
+      memoryLimitInMB: String(version.memoryMb),
+      awsRequestId: req.requestId,
+      logStreamName: `verge/${version.version}/${instance.id}`,
+      deadlineMs: Date.now() + version.timeoutMs,
+    });
+    const run = (inst: IsolateInstance, sync: boolean): InvokeOutcome | Promise<InvokeOutcome> => {
+      const cpuBefore = inst.cpuTimeNs();
+      const invocation = new Invocation(inst, deadlineMs, req.onConsole);
+      inst.invocations++;
+      const finish = (result: InvocationResult): InvokeOutcome => {
+        const report = this.report(inst, started, cpuBefore, initDurationMs, version);
+        this.pool.release(inst);
+        return { result, report };
+      };
+      let pending: InvocationResult | Promise<InvocationResult>;
+      try {
+        pending = invocation.run(req.eventJson, contextJson, sync ? this.syncSliceMs : undefined);
+      } catch (err) {
+        if (!(err instanceof SyncSliceExceeded)) throw err;
+        // Too slow for the node's thread: from now on this version runs on the pool.
+        version.mode = 'async';
+        this.pool.release(inst);
+        let fresh: IsolateInstance;
+        try {
+          fresh = this.pool.create(version);
+        } catch (loadErr) {
+          const error = loadErr instanceof LambdaExecutionError ? loadErr : new LambdaExecutionError('VERGE_ERR_FUNCTION_LOAD', String(loadErr));
+          return { result: { ok: false, error }, report: this.report(undefined, started, 0n, initDurationMs, version) };
+        }
+        return run(fresh, false);
+      }
+      return pending instanceof Promise ? pending.then(finish) : finish(pending);
+    };
+    return run(instance, version.mode === 'sync');
+  }
+
+  private report(
+    instance: IsolateInstance | undefined,
+    started: number,
+    cpuBefore: bigint,
+    initDurationMs: number | undefined,
+    version: FunctionVersion,
+  ): InvocationReport {
+    const durationMs = performance.now() - started - (initDurationMs ?? 0);
+    const cpuAfter = instance ? instance.cpuTimeNs() : 0n;
+    return {
+      durationMs,
+      billedDurationMs: Math.max(1, Math.ceil(durationMs)),
+      memorySizeMb: version.memoryMb,
+      maxMemoryUsedMb: instance ? Math.ceil(instance.usedHeapBytes() / BYTES_PER_MB) : 0,
+      cpuTimeUs: cpuAfter > cpuBefore ? Number(cpuAfter - cpuBefore) / 1000 : 0,
+      initDurationMs,
+    };
+  }
+
+  /** Drops warm isolates of a version that was replaced. */
+  retire(versionKey: string): void {
+    this.pool.retire(versionKey);
+  }
+
+  get warmIsolates(): number {
+    return this.pool.warmCount;
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}

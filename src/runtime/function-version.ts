@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type ivm from 'isolated-vm';
+import type { FunctionConfig } from '../config/types.ts';
+
+/** How user code is evaluated: CommonJS (`exports.handler`) or an ES module (`export const handler`). */
+export type ModuleKind = 'commonjs' | 'module';
+
+/**
+ * One immutable version of one function: code plus limits. Isolates are pooled per version, so a code
+ * change (a new sha256) never shares an isolate with the old code. Mutable fields are learned facts
+ * about the code (module kind, V8 code cache, whether its calls are short enough to run synchronously).
+ */
+export interface FunctionVersion {
+  readonly name: string;
+  /** Short content hash of code + limits: `security-headers@3f9a…`. */
+  readonly key: string;
+  /** Shown as `functionVersion` and in REPORT lines (Lambda@Edge shows a number; we show the hash). */
+  readonly version: string;
+  readonly code: string;
+  readonly filename: string;
+  readonly memoryMb: number;
+  readonly timeoutMs: number;
+  readonly environment: Readonly<Record<string, string>>;
+  kind: ModuleKind | undefined;
+  cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+  /**
+   * 'sync' calls run on the node's thread (cheapest: ~1 µs a call) but a slow call would hold up every
+   * other request, so a call that outgrows the sync slice is re-run on isolated-vm's thread pool and the
+   * version switches to 'async' for good.
+   */
+  mode: 'sync' | 'async';
+}
+
+/** Reads the function's code and derives its version key; a changed file yields a new version. */
+export function loadFunctionVersion(config: FunctionConfig): FunctionVersion {
+  const code = readFileSync(config.codePath, 'utf8');
+  return createFunctionVersion(config, code);
+}
+
+export function createFunctionVersion(config: FunctionConfig, code: string): FunctionVersion {
+  const hash = createHash('sha256')
+    .update(code)
+    .update(`\0${config.memoryMb}\0${config.timeoutMs}\0${JSON.stringify(config.environment)}`)
+    .digest('hex')
+    .slice(0, 12);
+  return {
+    name: config.name,
+    key: `${config.name}@${hash}`,
+    version: hash,
+    code,
+    filename: config.codePath,
+    memoryMb: config.memoryMb,
+    timeoutMs: config.timeoutMs,
+    environment: config.environment,
+    kind: undefined,
+    cachedData: undefined,
+    mode: 'sync',
+  };
+}

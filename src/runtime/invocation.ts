@@ -1,0 +1,167 @@
+import { LambdaExecutionError } from '../errors/function-errors.ts';
+import { thrownInfo, type Envelope } from './envelope.ts';
+import type { IsolateInstance } from './isolate-instance.ts';
+
+/** How an invocation ended, before the pipeline validates the value against the event's rules. */
+export type InvocationResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: LambdaExecutionError | SerialisationFailure };
+
+/** The isolate produced a result that cannot be serialised (circular, BigInt…): a validation error. */
+export interface SerialisationFailure {
+  readonly serialisation: true;
+  readonly message: string;
+}
+
+export interface ConsoleSink {
+  (level: string, line: string): void;
+}
+
+/** A sync call that outlived the slice: the caller re-runs it asynchronously on a fresh isolate. */
+export class SyncSliceExceeded extends Error {}
+
+const TIMED_OUT = /Script execution timed out/;
+
+/**
+ * Drives one invocation on one isolate to its end: the first call, then timers, all under one
+ * wall-clock deadline that holds across awaits (isolated-vm's own `timeout` covers only the
+ * synchronous part of one call). On any overrun the isolate is disposed, never reused.
+ */
+export class Invocation {
+  private readonly instance: IsolateInstance;
+  private readonly deadlineMs: number;
+  private readonly onConsole: ConsoleSink;
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private settle: ((r: InvocationResult) => void) | undefined;
+  /** No more calls into the isolate: the invocation settled, failed or timed out. */
+  private done = false;
+  private resolved = false;
+
+  constructor(instance: IsolateInstance, deadlineMs: number, onConsole: ConsoleSink) {
+    this.instance = instance;
+    this.deadlineMs = deadlineMs;
+    this.onConsole = onConsole;
+  }
+
+  /**
+   * Runs the handler. With `syncSliceMs`, the first call runs on this thread for at most that long and
+   * throws SyncSliceExceeded past it (nothing escaped the isolate: logs and timers are only handed back
+   * with the envelope), so the caller can re-run it without a visible trace.
+   */
+  run(eventJson: string, contextJson: string, syncSliceMs: number | undefined): InvocationResult | Promise<InvocationResult> {
+    const remaining = this.remainingMs();
+    if (syncSliceMs !== undefined) {
+      const slice = Math.min(remaining, syncSliceMs);
+      let env: Envelope;
+      try {
+        env = this.instance.invoke(eventJson, contextJson, slice, true) as Envelope;
+      } catch (err) {
+        if (slice < remaining && err instanceof Error && TIMED_OUT.test(err.message) && !this.instance.isolate.isDisposed) {
+          this.instance.dispose();
+          throw new SyncSliceExceeded();
+        }
+        return this.fail(err);
+      }
+      // Microtasks ran at the end of the call, so a handler that awaited nothing real has settled by
+      // now; it is still 'P' only if the envelope was taken before its promise reactions ran.
+      if (env.s === 'P' && env.t.length === 0) {
+        for (const [level, line] of env.l) this.onConsole(level, line);
+        env = this.instance.poll();
+      }
+      return this.absorb(env) ?? this.wait();
+    }
+    return (this.instance.invoke(eventJson, contextJson, remaining, false) as Promise<Envelope>).then(
+      (env) => this.absorb(env) ?? this.wait(),
+      (err) => this.fail(err),
+    );
+  }
+
+  private remainingMs(): number {
+    return Math.max(1, Math.ceil(this.deadlineMs - performance.now()));
+  }
+
+  /** Applies an envelope's side requests; returns the result when settled, undefined while pending. */
+  private absorb(env: Envelope): InvocationResult | undefined {
+    for (const [level, line] of env.l) this.onConsole(level, line);
+    if (env.s === 'P') {
+      for (const id of env.c) {
+        clearTimeout(this.timers.get(id));
+        this.timers.delete(id);
+      }
+      for (const [id, delayMs] of env.t) {
+        const handle = setTimeout(() => this.fire(id), Math.max(0, delayMs));
+        this.timers.set(id, handle);
+      }
+      return undefined;
+    }
+    this.cleanup();
+    if (env.s === 'R') return { ok: true, value: env.v };
+    if (env.s === 'V') return { ok: false, error: { serialisation: true, message: String(env.v) } };
+    const info = thrownInfo(env.v);
+    return {
+      ok: false,
+      error: new LambdaExecutionError('VERGE_ERR_FUNCTION_THREW', `${info.name}: ${info.message}`, { stack: info.stack }),
+    };
+  }
+
+  /** Pending: wait for timers to settle it, or for the deadline to end it. */
+  private wait(): Promise<InvocationResult> {
+    return new Promise((resolve) => {
+      this.settle = resolve;
+      this.deadlineTimer = setTimeout(() => this.finish(this.timeout()), Math.max(0, this.deadlineMs - performance.now()));
+    });
+  }
+
+  private fire(timerId: number): void {
+    this.timers.delete(timerId);
+    if (this.done) return;
+    this.instance.fireTimer(timerId, this.remainingMs()).then(
+      (env) => {
+        if (this.done) return;
+        const result = this.absorb(env);
+        if (result) this.finish(result);
+      },
+      (err) => {
+        if (!this.done) this.finish(this.fail(err));
+      },
+    );
+  }
+
+  private finish(result: InvocationResult): void {
+    if (this.resolved) return;
+    this.resolved = true;
+    this.cleanup();
+    this.settle?.(result);
+  }
+
+  private timeout(): InvocationResult {
+    this.instance.dispose();
+    const ms = this.instance.version.timeoutMs;
+    return { ok: false, error: new LambdaExecutionError('VERGE_ERR_FUNCTION_TIMEOUT', `The function did not finish within its timeout of ${ms} ms`) };
+  }
+
+  /** Maps an exception out of isolated-vm (timeout, memory limit, crash) to an execution error. */
+  private fail(err: unknown): InvocationResult {
+    this.cleanup();
+    const message = err instanceof Error ? err.message : String(err);
+    const isolate = this.instance.isolate;
+    if (TIMED_OUT.test(message)) return this.timeout();
+    const disposed = isolate.isDisposed;
+    this.instance.dispose();
+    if (disposed && /memory limit/i.test(message)) {
+      return {
+        ok: false,
+        error: new LambdaExecutionError('VERGE_ERR_FUNCTION_MEMORY', `The function exceeded its memory limit of ${this.instance.version.memoryMb} MB`),
+      };
+    }
+    return { ok: false, error: new LambdaExecutionError('VERGE_ERR_FUNCTION_CRASHED', `The function's isolate failed: ${message}`) };
+  }
+
+  private cleanup(): void {
+    this.done = true;
+    for (const handle of this.timers.values()) clearTimeout(handle);
+    this.timers.clear();
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+  }
+}

@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import ivm from 'isolated-vm';
+import { LambdaExecutionError } from '../errors/function-errors.ts';
+import { decodeEnvelope, thrownInfo, type Envelope } from './envelope.ts';
+import type { FunctionVersion } from './function-version.ts';
+
+const BOOTSTRAP_SOURCE = readFileSync(new URL('./lambda-edge.isolate.js', import.meta.url), 'utf8');
+const BOOTSTRAP_FILENAME = 'verge:lambda-edge.isolate.js';
+/** V8 code cache of the bootstrap, shared by every isolate of this process. */
+let bootstrapCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
+
+/** The smallest heap isolated-vm accepts; a function's own memoryMb is usually far above it. */
+const MIN_ISOLATE_MEMORY_MB = 8;
+
+// CommonJS user code is wrapped on the first line so stack traces keep the file's line numbers.
+const CJS_PREFIX = '(function (exports, require, module, __filename, __dirname) {';
+const CJS_SUFFIX = '\n})';
+
+let nextInstanceId = 1;
+
+/**
+ * One warm V8 isolate holding one function version: its own heap (capped at memoryMb), one context,
+ * the bootstrap entry table and the user's handler. Used by one invocation at a time.
+ */
+export class IsolateInstance {
+  readonly id: number;
+  readonly version: FunctionVersion;
+  readonly isolate: ivm.Isolate;
+  readonly initDurationMs: number;
+  invocations = 0;
+  /** Set when an invocation left the isolate in a state we cannot trust (timeout, memory, crash). */
+  broken = false;
+  private readonly context: ivm.Context;
+  private readonly invokeRef: ivm.Reference<(e: string, c: string) => string>;
+  private readonly pollRef: ivm.Reference<() => string>;
+  private readonly fireTimerRef: ivm.Reference<(id: number) => string>;
+
+  /** Cold start: creates the isolate, runs the bootstrap and the user module's top level. */
+  constructor(version: FunctionVersion, initTimeoutMs: number) {
+    const started = performance.now();
+    this.id = nextInstanceId++;
+    this.version = version;
+    this.isolate = new ivm.Isolate({ memoryLimit: Math.max(MIN_ISOLATE_MEMORY_MB, version.memoryMb) });
+    try {
+      this.context = this.isolate.createContextSync();
+      const bootstrap = this.isolate.compileScriptSync(BOOTSTRAP_SOURCE, {
+        filename: BOOTSTRAP_FILENAME,
+        ...(bootstrapCache ? { cachedData: bootstrapCache } : { produceCachedData: true }),
+      });
+      if (!bootstrapCache && bootstrap.cachedData) bootstrapCache = bootstrap.cachedData;
+      const api = bootstrap.runSync(this.context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
+      this.invokeRef = api.getSync('invoke', { reference: true }) as ivm.Reference<(e: string, c: string) => string>;
+      this.pollRef = api.getSync('poll', { reference: true }) as ivm.Reference<() => string>;
+      this.fireTimerRef = api.getSync('fireTimer', { reference: true }) as ivm.Reference<(id: number) => string>;
+      const initEnvelope = this.loadUserCode(api, initTimeoutMs);
+      api.release();
+      if (initEnvelope.s === 'E') {
+        const info = thrownInfo(initEnvelope.v);
+        throw new LambdaExecutionError('VERGE_ERR_FUNCTION_LOAD', `${info.name}: ${info.message}`, { function: version.name });
+      }
+    } catch (err) {
+      this.dispose();
+      throw toLoadError(err, this, version);
+    }
+    this.initDurationMs = performance.now() - started;
+  }
+
+  private loadUserCode(api: ivm.Reference<Record<string, unknown>>, timeoutMs: number): Envelope {
+    const v = this.version;
+    const filename = `file:///var/task/${basename(v.filename)}`;
+    if (v.kind !== 'module') {
+      try {
+        const script = this.isolate.compileScriptSync(CJS_PREFIX + v.code + CJS_SUFFIX, {
+          filename,
+          ...(v.cachedData ? { cachedData: v.cachedData } : { produceCachedData: true }),
+        });
+        if (!v.cachedData && script.cachedData) v.cachedData = script.cachedData;
+        v.kind = 'commonjs';
+        const moduleFunction = script.runSync(this.context, { reference: true, timeout: timeoutMs }) as ivm.Reference<unknown>;
+        const init = api.getSync('initCommonJs', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
+        return decodeEnvelope(init.applySync(undefined, [moduleFunction.derefInto(), filename], { timeout: timeoutMs }));
+      } catch (err) {
+        // Node's own rule (--experimental-detect-module): code that only parses as a module is a module.
+        if (v.kind === 'commonjs' || !isModuleSyntaxError(err)) throw err;
+      }
+    }
+    const mod = this.isolate.compileModuleSync(v.code, { filename });
+    v.kind = 'module';
+    mod.instantiateSync(this.context, (specifier) => {
+      throw new Error(`Cannot find module '${specifier}': it is not available in the Verge sandbox`);
+    });
+    mod.evaluateSync({ timeout: timeoutMs });
+    const init = api.getSync('initModule', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
+    return decodeEnvelope(init.applySync(undefined, [mod.namespace.derefInto()], { timeout: timeoutMs }));
+  }
+
+  /** Starts an invocation; `sync` runs it on this thread, otherwise on isolated-vm's pool. */
+  invoke(eventJson: string, contextJson: string, timeoutMs: number, sync: boolean): Envelope | Promise<Envelope> {
+    if (sync) return decodeEnvelope(this.invokeRef.applySync(undefined, [eventJson, contextJson], { timeout: timeoutMs }));
+    return this.invokeRef.apply(undefined, [eventJson, contextJson], { timeout: timeoutMs }).then(decodeEnvelope);
+  }
+
+  poll(): Envelope {
+    return decodeEnvelope(this.pollRef.applySync(undefined, [], { timeout: 1000 }));
+  }
+
+  fireTimer(timerId: number, timeoutMs: number): Promise<Envelope> {
+    return this.fireTimerRef.apply(undefined, [timerId], { timeout: timeoutMs }).then(decodeEnvelope);
+  }
+
+  /** Heap in use, for the REPORT line's Max Memory Used. */
+  usedHeapBytes(): number {
+    if (this.isolate.isDisposed) return 0;
+    const stats = this.isolate.getHeapStatisticsSync();
+    return stats.used_heap_size;
+  }
+
+  cpuTimeNs(): bigint {
+    return this.isolate.isDisposed ? 0n : this.isolate.cpuTime;
+  }
+
+  dispose(): void {
+    this.broken = true;
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+}
+
+function basename(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i === -1 ? path : path.slice(i + 1);
+}
+
+function isModuleSyntaxError(err: unknown): boolean {
+  if (!(err instanceof Error) || !/SyntaxError/.test(`${err.name} ${err.message}`)) return false;
+  return /\b(import|export)\b|import\.meta|top-level await|await is only valid/.test(err.message);
+}
+
+function toLoadError(err: unknown, instance: IsolateInstance, version: FunctionVersion): LambdaExecutionError {
+  if (err instanceof LambdaExecutionError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (instance.isolate.isDisposed && /memory/i.test(message)) {
+    return new LambdaExecutionError('VERGE_ERR_FUNCTION_MEMORY', `The function exceeded its memory limit of ${version.memoryMb} MB while loading`, { function: version.name });
+  }
+  if (/timed out/i.test(message)) {
+    return new LambdaExecutionError('VERGE_ERR_FUNCTION_TIMEOUT', `The function's initialisation took longer than ${version.timeoutMs} ms`, { function: version.name });
+  }
+  return new LambdaExecutionError('VERGE_ERR_FUNCTION_LOAD', `The function could not be loaded: ${message}`, { function: version.name });
+}

@@ -1,0 +1,283 @@
+// Runs INSIDE a V8 isolate (isolated-vm), never in the host. Evaluated once per isolate, before any user
+// code; its completion value is the entry table the host keeps references to. Nothing of the host is
+// reachable from here: the host talks to this file only through strings (JSON envelopes), so no host
+// object, prototype or callback ever crosses into user code.
+//
+// Every entry (invoke, poll, fireTimer) returns the same envelope, a JSON string:
+//   {"s": state, "v": value, "l": [[level, line], …], "t": [[timerId, delayMs], …], "c": [timerId, …]}
+// state: "R" result, "E" the handler failed (v = {name, message}), "V" the result is not serialisable,
+// "P" still pending (awaiting a timer). Logs and timer requests are buffered and handed back with the
+// envelope instead of calling the host: a call that is cut short leaves no trace outside the isolate.
+(function bootstrap() {
+  'use strict';
+  // Captured now, so user code that replaces globals cannot change how we encode results.
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  const PromiseCtor = Promise;
+  const promiseThen = Promise.prototype.then;
+  const apply = Reflect.apply;
+  const dateNow = Date.now;
+  const StringCtor = String;
+  const ObjectCtor = Object;
+  const isArray = Array.isArray;
+  const MapCtor = Map;
+  const mapGet = Map.prototype.get;
+  const mapSet = Map.prototype.set;
+  const mapDelete = Map.prototype.delete;
+  const mapClear = Map.prototype.clear;
+  const push = Array.prototype.push;
+
+  const MAX_LOG_LINES = 200;
+  const MAX_LOG_LINE_CHARS = 8192;
+  const MAX_TIMERS = 100;
+
+  let logs = [];
+  let droppedLogs = 0;
+  let timerRequests = [];
+  let timerCancels = [];
+  const timers = new MapCtor();
+  let nextTimerId = 1;
+  let requestId = '';
+
+  // Invocation state: one invocation at a time per isolate, as in a Lambda execution environment.
+  let state = 'P';
+  let value = null;
+  let settledFor = 0;
+  let invocationSeq = 0;
+
+  function formatValue(v, depth) {
+    if (typeof v === 'string') return v;
+    if (v === undefined) return 'undefined';
+    if (typeof v === 'function') return '[Function' + (v.name ? ': ' + v.name : ' (anonymous)') + ']';
+    if (typeof v === 'bigint') return StringCtor(v) + 'n';
+    if (typeof v === 'symbol') return StringCtor(v);
+    if (v instanceof Error) return (v.stack || v.name + ': ' + v.message);
+    if (v !== null && typeof v === 'object' && depth === 0) {
+      try {
+        return stringify(v);
+      } catch {
+        return '[Object]';
+      }
+    }
+    return StringCtor(v);
+  }
+
+  // Enough of util.format for log lines: %s %d %i %f %j %o %O %%, then the rest space-separated.
+  function format(args) {
+    let out = '';
+    let i = 0;
+    if (typeof args[0] === 'string' && args.length > 1) {
+      const fmt = args[0];
+      i = 1;
+      for (let p = 0; p < fmt.length; p++) {
+        const ch = fmt[p];
+        if (ch !== '%' || p + 1 >= fmt.length) {
+          out += ch;
+          continue;
+        }
+        const spec = fmt[p + 1];
+        if (spec === '%') {
+          out += '%';
+          p++;
+        } else if ('sdifjoO'.includes(spec)) {
+          if (i >= args.length) {
+            out += '%' + spec;
+          } else {
+            const a = args[i++];
+            if (spec === 'd' || spec === 'i') out += StringCtor(spec === 'i' ? Math.trunc(Number(a)) : Number(a));
+            else if (spec === 'f') out += StringCtor(Number(a));
+            else if (spec === 's') out += formatValue(a, 1);
+            else out += formatValue(a, 0);
+          }
+          p++;
+        } else {
+          out += ch;
+        }
+      }
+    }
+    for (; i < args.length; i++) out += (out.length > 0 ? ' ' : '') + formatValue(args[i], 0);
+    return out;
+  }
+
+  function log(level, args) {
+    if (logs.length >= MAX_LOG_LINES) {
+      droppedLogs++;
+      return;
+    }
+    let line;
+    try {
+      line = format(args);
+    } catch (err) {
+      line = '[unprintable log arguments]';
+    }
+    if (line.length > MAX_LOG_LINE_CHARS) line = line.slice(0, MAX_LOG_LINE_CHARS) + '… [truncated]';
+    push.call(logs, [level, line]);
+  }
+
+  const consoleObject = {
+    log: (...a) => log('info', a),
+    info: (...a) => log('info', a),
+    warn: (...a) => log('warn', a),
+    error: (...a) => log('error', a),
+    debug: (...a) => log('debug', a),
+    trace: (...a) => log('debug', a),
+  };
+  ObjectCtor.defineProperty(globalThis, 'console', { value: consoleObject, writable: true, configurable: true });
+
+  // Timers are owned by the host (it holds the real clock); the isolate keeps the callbacks.
+  function setTimeout(callback, delayMs, ...args) {
+    if (typeof callback !== 'function') throw new TypeError('setTimeout: callback must be a function');
+    if (timers.size >= MAX_TIMERS) throw new RangeError('setTimeout: more than ' + MAX_TIMERS + ' pending timers');
+    const id = nextTimerId++;
+    apply(mapSet, timers, [id, { callback, args }]);
+    let ms = Number(delayMs);
+    if (!(ms >= 0)) ms = 0;
+    push.call(timerRequests, [id, Math.min(ms, 2147483647)]);
+    return id;
+  }
+  function clearTimeout(id) {
+    if (apply(mapDelete, timers, [id])) push.call(timerCancels, id);
+  }
+  ObjectCtor.defineProperty(globalThis, 'setTimeout', { value: setTimeout, writable: true, configurable: true });
+  ObjectCtor.defineProperty(globalThis, 'clearTimeout', { value: clearTimeout, writable: true, configurable: true });
+
+  function errorInfo(err) {
+    try {
+      if (err !== null && typeof err === 'object') {
+        return { name: StringCtor(err.name || 'Error'), message: StringCtor(err.message), stack: err.stack ? StringCtor(err.stack) : undefined };
+      }
+      return { name: 'Error', message: StringCtor(err) };
+    } catch {
+      return { name: 'Error', message: '[unprintable error]' };
+    }
+  }
+
+  function settle(seq, s, v) {
+    if (seq !== invocationSeq || state !== 'P') return; // late callbacks of an earlier or settled invocation
+    state = s;
+    value = s === 'E' ? errorInfo(v) : v;
+    settledFor = seq;
+  }
+
+  function envelope() {
+    let out;
+    let s = state;
+    let v = value;
+    if (droppedLogs > 0) {
+      push.call(logs, ['warn', droppedLogs + ' log lines dropped (more than ' + MAX_LOG_LINES + ' in one invocation)']);
+      droppedLogs = 0;
+    }
+    try {
+      out = stringify({ s, v: v === undefined ? null : v, l: logs, t: timerRequests, c: timerCancels });
+    } catch (err) {
+      out = stringify({ s: 'V', v: 'The function result cannot be serialised: ' + errorInfo(err).message, l: logs, t: [], c: [] });
+    }
+    if (out === undefined) out = stringify({ s: 'V', v: 'The function result cannot be serialised', l: logs, t: [], c: [] });
+    logs = [];
+    timerRequests = [];
+    timerCancels = [];
+    return out;
+  }
+
+  let handler = null;
+  let handlerError = null;
+
+  return {
+    /** Runs a CommonJS-wrapped user module: fn(exports, require, module, __filename, __dirname). */
+    initCommonJs(moduleFunction, filename) {
+      const module = { exports: {} };
+      const require = (name) => {
+        throw new Error("Cannot find module '" + StringCtor(name) + "': it is not available in the Verge sandbox");
+      };
+      moduleFunction.call(module.exports, module.exports, require, module, filename, '/var/task');
+      const exp = module.exports;
+      if (exp !== null && (typeof exp === 'object' || typeof exp === 'function')) {
+        if (typeof exp.handler === 'function') handler = exp.handler;
+        else if (typeof exp.default === 'function') handler = exp.default;
+        else if (typeof exp === 'function') handler = exp;
+      }
+      if (handler === null) handlerError = 'The module does not export a handler function (exports.handler)';
+      return envelope();
+    },
+
+    /** Receives the namespace of an ES module user function. */
+    initModule(namespace) {
+      if (typeof namespace.handler === 'function') handler = namespace.handler;
+      else if (typeof namespace.default === 'function') handler = namespace.default;
+      else handlerError = 'The module does not export a handler function (export const handler or export default)';
+      return envelope();
+    },
+
+    /** Starts one invocation. The result may be settled already when this returns (microtasks run after it). */
+    invoke(eventJson, contextJson) {
+      invocationSeq++;
+      const seq = invocationSeq;
+      state = 'P';
+      value = null;
+      apply(mapClear, timers, []);
+      if (handler === null) {
+        settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: handlerError || 'No handler' });
+        return envelope();
+      }
+      const event = parse(eventJson);
+      const ctx = parse(contextJson);
+      requestId = ctx.awsRequestId;
+      const deadline = ctx.deadlineMs;
+      const context = {
+        functionName: ctx.functionName,
+        functionVersion: ctx.functionVersion,
+        invokedFunctionArn: ctx.invokedFunctionArn,
+        memoryLimitInMB: ctx.memoryLimitInMB,
+        awsRequestId: ctx.awsRequestId,
+        logGroupName: '/aws/lambda/us-east-1.' + ctx.functionName,
+        logStreamName: ctx.logStreamName,
+        callbackWaitsForEmptyEventLoop: true,
+        getRemainingTimeInMillis: () => Math.max(0, deadline - dateNow()),
+        done: (err, res) => callback(err, res),
+        succeed: (res) => callback(null, res),
+        fail: (err) => callback(err),
+      };
+      let called = false;
+      const callback = (err, res) => {
+        if (called) return;
+        called = true;
+        if (err !== null && err !== undefined) settle(seq, 'E', err);
+        else settle(seq, 'R', res);
+      };
+      let returned;
+      try {
+        returned = handler(event, context, callback);
+      } catch (err) {
+        settle(seq, 'E', err);
+        return envelope();
+      }
+      if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
+        apply(promiseThen, PromiseCtor.resolve(returned), [(res) => settle(seq, 'R', res), (err) => settle(seq, 'E', err)]);
+      } else if (returned !== undefined) {
+        settle(seq, 'R', returned);
+      }
+      return envelope();
+    },
+
+    /** The state of the current invocation, after microtasks have run. */
+    poll() {
+      return envelope();
+    },
+
+    /** The host's clock says timer `id` is due. */
+    fireTimer(id) {
+      const t = apply(mapGet, timers, [id]);
+      if (t !== undefined) {
+        apply(mapDelete, timers, [id]);
+        const seq = invocationSeq;
+        try {
+          apply(t.callback, undefined, t.args);
+        } catch (err) {
+          // An uncaught exception in a timer ends the invocation, as an uncaught exception ends a Lambda.
+          settle(seq, 'E', err);
+        }
+      }
+      return envelope();
+    },
+  };
+})();
