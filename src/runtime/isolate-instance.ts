@@ -47,7 +47,7 @@ export class IsolateInstance {
         filename: BOOTSTRAP_FILENAME,
         ...(bootstrapCache ? { cachedData: bootstrapCache } : { produceCachedData: true }),
       });
-      if (!bootstrapCache && bootstrap.cachedData) bootstrapCache = bootstrap.cachedData;
+      bootstrapCache ??= producedCache(bootstrap);
       const api = bootstrap.runSync(this.context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
       this.invokeRef = api.getSync('invoke', { reference: true }) as ivm.Reference<(e: string, c: string) => string>;
       this.pollRef = api.getSync('poll', { reference: true }) as ivm.Reference<() => string>;
@@ -74,7 +74,7 @@ export class IsolateInstance {
           filename,
           ...(v.cachedData ? { cachedData: v.cachedData } : { produceCachedData: true }),
         });
-        if (!v.cachedData && script.cachedData) v.cachedData = script.cachedData;
+        v.cachedData ??= producedCache(script);
         v.kind = 'commonjs';
         const moduleFunction = script.runSync(this.context, { reference: true, timeout: timeoutMs }) as ivm.Reference<unknown>;
         const init = api.getSync('initCommonJs', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
@@ -123,6 +123,11 @@ export class IsolateInstance {
     this.broken = true;
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
+}
+
+/** isolated-vm sets `cachedData` on a script compiled with produceCachedData (its typings omit it). */
+function producedCache(script: ivm.Script): ivm.ExternalCopy<ArrayBuffer> | undefined {
+  return (script as ivm.Script & ivm.CachedDataResult).cachedData;
 }
 
 function basename(path: string): string {

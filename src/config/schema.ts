@@ -1,0 +1,257 @@
+/**
+ * The config file format. The zod schemas check each option in isolation and fill in defaults;
+ * `crossFieldIssues` checks the rules that relate options to each other (references, uniqueness,
+ * Lambda@Edge limits). It reads the raw input leniently so that it still reports its problems
+ * when some unrelated option is broken: the user sees every problem in one run.
+ */
+import { z } from 'zod';
+import type { EventType } from './types.ts';
+import type { ConfigIssue } from '../errors/verge-error.ts';
+import { pathPatternProblem } from './path-pattern.ts';
+import { EVENT_TYPES } from '../pipeline/hooks.ts';
+import {
+  FUNCTION_DEFAULT_MEMORY_MB,
+  FUNCTION_LIMITS_BY_EVENT,
+  FUNCTION_DEFAULT_TIMEOUT_MS,
+  FUNCTION_MIN_MEMORY_MB,
+  FUNCTION_MIN_TIMEOUT_MS,
+  ORIGIN_EVENT_MAX_MEMORY_MB,
+  ORIGIN_EVENT_MAX_TIMEOUT_MS,
+} from './lambda-edge-limits.ts';
+
+/** The four events, in lifecycle order; the keys allowed under `behaviors[n].functions`. */
+export { EVENT_TYPES };
+
+/** A strict object whose unknown-key error lists the keys that are allowed, to catch typos fast. */
+function strict<T extends z.core.$ZodLooseShape>(shape: T, allowed: readonly string[] = Object.keys(shape)) {
+  const message = `unknown option; allowed here: ${allowed.join(', ')}`;
+  return z.strictObject(shape, { error: (iss) => (iss.code === 'unrecognized_keys' ? message : undefined) });
+}
+
+const intIn = (min: number, max: number) => z.int().min(min).max(max);
+
+// RFC 9110 §5.6.2 token: anything else cannot be sent as a header name.
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'header name must be an HTTP token (RFC 9110 §5.6.2)');
+// CR/LF would let a value inject extra headers.
+const headerValue = z.string().regex(/^[^\r\n\0]*$/, 'header value must not contain CR, LF or NUL');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable name must match [A-Za-z_][A-Za-z0-9_]*');
+
+export const listenSchema = strict({
+  host: z.string().min(1).default('127.0.0.1'),
+  // 0 asks the OS for a free port; tests rely on it.
+  port: intIn(0, 65535).default(8080),
+});
+
+export const distributionSchema = strict({
+  // CloudFront distribution ids are upper-case alphanumerics (E2QWRUHAPOMQZL).
+  id: z.string().regex(/^[A-Z0-9]{1,64}$/, 'must be 1-64 upper-case letters or digits, like a CloudFront distribution id').default('VERGELOCAL'),
+  domainName: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a host name').default('verge.local'),
+});
+
+export interface ParsedOriginUrl {
+  readonly protocol: 'http' | 'https';
+  readonly domainName: string;
+  readonly port: number;
+  readonly path: string;
+}
+
+/** Splits `scheme://host[:port][/base-path]` into the parts CloudFront's origin event carries. */
+export function parseOriginUrl(url: string): ParsedOriginUrl | string {
+  // Checked on the raw text: WHATWG URL accepts `http:host` and drops an empty `?` or `#`.
+  if (!/^https?:\/\//i.test(url)) return 'must start with http:// or https://';
+  if (/[?#]/.test(url)) return 'must not contain a query string or fragment';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a valid URL';
+  }
+  if (parsed.username !== '' || parsed.password !== '') return 'must not contain credentials; use customHeaders instead';
+  if (parsed.hostname === '') return 'must name a host';
+  const protocol = parsed.protocol === 'https:' ? 'https' : 'http';
+  const port = parsed.port === '' ? (protocol === 'https' ? 443 : 80) : Number(parsed.port);
+  // CloudFront's origin path has no trailing slash; '/' alone means no base path.
+  const path = parsed.pathname.replace(/\/+$/, '');
+  return { protocol, domainName: parsed.hostname, port, path };
+}
+
+const originUrl = z.string().transform((url, ctx) => {
+  const parsed = parseOriginUrl(url);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: `${parsed} (got ${JSON.stringify(url)})` });
+    return z.NEVER;
+  }
+  return { ...parsed, url };
+});
+
+export const originSchema = strict({
+  id: z.string().min(1).max(128),
+  url: originUrl,
+  connectTimeoutMs: intIn(1, 60_000).default(10_000),
+  // CloudFront's origin response timeout goes up to 180 s.
+  readTimeoutMs: intIn(1, 180_000).default(30_000),
+  customHeaders: z.record(headerName, headerValue).default({}),
+}).transform(({ id, url, ...rest }) => ({ id, ...url, ...rest }));
+
+export const functionNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters from A-Z a-z 0-9 _ -');
+
+// The widest ranges any event allows; per-event limits are checked against associations.
+export const functionSchema = strict({
+  name: functionNameSchema,
+  code: z.string().min(1),
+  runtime: z.literal('nodejs-edge').default('nodejs-edge'),
+  memoryMb: intIn(FUNCTION_MIN_MEMORY_MB, ORIGIN_EVENT_MAX_MEMORY_MB).default(FUNCTION_DEFAULT_MEMORY_MB),
+  timeoutMs: intIn(FUNCTION_MIN_TIMEOUT_MS, ORIGIN_EVENT_MAX_TIMEOUT_MS).default(FUNCTION_DEFAULT_TIMEOUT_MS),
+  environment: z.record(envName, z.string()).default({}),
+});
+
+const requestAssociation = strict({
+  name: z.string(),
+  includeBody: z.boolean().default(false),
+});
+
+// CloudFront offers "Include body" only for request events; say so rather than "unknown option".
+const responseAssociation = strict(
+  {
+    name: z.string(),
+    includeBody: z.never({ error: 'includeBody is only allowed on viewer-request and origin-request' }).optional(),
+  },
+  ['name'],
+).transform(({ name }) => ({ name, includeBody: false }));
+
+export const associationsSchema = strict({
+  'viewer-request': requestAssociation.optional(),
+  'origin-request': requestAssociation.optional(),
+  'origin-response': responseAssociation.optional(),
+  'viewer-response': responseAssociation.optional(),
+});
+
+const pathPattern = z.string().superRefine((pattern, ctx) => {
+  const problem = pathPatternProblem(pattern);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const behaviorSchema = strict({
+  pathPattern,
+  originId: z.string().min(1),
+  functions: associationsSchema.default({}),
+});
+
+export const errorsSchema = strict({
+  // CloudFront answers 503 for LambdaExecutionError today; older documentation says 500.
+  executionErrorStatus: z.literal([500, 503]).default(503),
+});
+
+/** The whole file, option by option; `crossFieldIssues` adds the rules between options. */
+export const configSchema = strict({
+  listen: listenSchema.prefault({}),
+  location: z.string().regex(/^[a-z0-9-]+$/, 'must match [a-z0-9-]+').default('local'),
+  distribution: distributionSchema.prefault({}),
+  origins: z.array(originSchema).min(1, 'at least one origin is required'),
+  functions: z.array(functionSchema).default([]),
+  behaviors: z.array(behaviorSchema).min(1, 'at least one behavior is required'),
+  errors: errorsSchema.prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ParsedFunction = z.output<typeof functionSchema>;
+
+// ---- Rules between options ---------------------------------------------------------------------
+
+type Raw = Record<string, unknown>;
+const isRaw = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
+const rawList = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
+
+/**
+ * Index of the first element declaring each `key` value; later duplicates become issues. Works on
+ * the raw elements, so a broken origin still counts as declared and its references stay quiet.
+ */
+function declarations(section: string, elements: readonly unknown[], key: string, what: string, issues: ConfigIssue[]): Map<string, number> {
+  const first = new Map<string, number>();
+  elements.forEach((element, index) => {
+    const value = isRaw(element) ? element[key] : undefined;
+    if (typeof value !== 'string') return;
+    const earlier = first.get(value);
+    if (earlier === undefined) first.set(value, index);
+    else issues.push({ path: `${section}[${index}].${key}`, message: `duplicate ${what} ${JSON.stringify(value)} (first used by ${section}[${earlier}])` });
+  });
+  return first;
+}
+
+const known = (names: Map<string, number>): string => (names.size === 0 ? 'none are defined' : `defined: ${[...names.keys()].join(', ')}`);
+
+/** Where a function is associated: `behaviors[0].functions.viewer-request`. */
+interface Usage {
+  readonly functionIndex: number;
+  readonly eventType: EventType;
+  readonly at: string;
+}
+
+/**
+ * Every rule that relates one option to another: unique origin ids, function names and path
+ * patterns; behaviors that can never match; references to origins and functions; Lambda@Edge
+ * memory and timeout limits of the events a function is associated with.
+ */
+export function crossFieldIssues(raw: unknown): ConfigIssue[] {
+  if (!isRaw(raw)) return [];
+  const issues: ConfigIssue[] = [];
+  const functions = rawList(raw.functions);
+  const behaviors = rawList(raw.behaviors);
+  const originIds = declarations('origins', rawList(raw.origins), 'id', 'origin id', issues);
+  const functionNames = declarations('functions', functions, 'name', 'function name', issues);
+  const patterns = declarations('behaviors', behaviors, 'pathPattern', 'pathPattern', issues);
+  const catchAll = patterns.get('*');
+  const usages: Usage[] = [];
+
+  behaviors.forEach((behavior, b) => {
+    if (!isRaw(behavior)) return;
+    // First match wins, so nothing after a `*` behavior is ever reached.
+    if (catchAll !== undefined && b > catchAll && typeof behavior.pathPattern === 'string' && behavior.pathPattern !== '*') {
+      issues.push({ path: `behaviors[${b}].pathPattern`, message: `can never match: behaviors[${catchAll}] ("*") comes first and matches every path` });
+    }
+    if (typeof behavior.originId === 'string' && behavior.originId !== '' && !originIds.has(behavior.originId)) {
+      issues.push({ path: `behaviors[${b}].originId`, message: `no origin has id ${JSON.stringify(behavior.originId)} (${known(originIds)})` });
+    }
+    const associations = behavior.functions;
+    if (!isRaw(associations)) return;
+    for (const eventType of EVENT_TYPES) {
+      const association = associations[eventType];
+      const name = isRaw(association) ? association.name : undefined;
+      if (typeof name !== 'string') continue;
+      const functionIndex = functionNames.get(name);
+      const at = `behaviors[${b}].functions.${eventType}`;
+      if (functionIndex === undefined) issues.push({ path: `${at}.name`, message: `no function is named ${JSON.stringify(name)} (${known(functionNames)})` });
+      else usages.push({ functionIndex, eventType, at });
+    }
+  });
+
+  issues.push(...limitIssues(functions, usages));
+  return issues;
+}
+
+/** One issue per function, field and event type, listing every association that imposes the limit. */
+function limitIssues(functions: readonly unknown[], usages: readonly Usage[]): ConfigIssue[] {
+  const groups = Map.groupBy(usages, (u) => `${u.functionIndex} ${u.eventType}`);
+  const issues: ConfigIssue[] = [];
+  for (const group of groups.values()) {
+    const { functionIndex, eventType } = group[0] as Usage;
+    const parsed = functionSchema.safeParse(functions[functionIndex]);
+    if (!parsed.success) continue; // its own issues are already reported
+    const limits = FUNCTION_LIMITS_BY_EVENT[eventType];
+    const usedBy = `used by ${group.map((u) => u.at).join(', ')}`;
+    if (parsed.data.memoryMb > limits.maxMemoryMb) {
+      issues.push({
+        path: `functions[${functionIndex}].memoryMb`,
+        message: `${parsed.data.memoryMb} exceeds the ${eventType} limit of ${limits.maxMemoryMb} MB (${usedBy})`,
+      });
+    }
+    if (parsed.data.timeoutMs > limits.maxTimeoutMs) {
+      issues.push({
+        path: `functions[${functionIndex}].timeoutMs`,
+        message: `${parsed.data.timeoutMs} exceeds the ${eventType} limit of ${limits.maxTimeoutMs} ms (${usedBy})`,
+      });
+    }
+  }
+  return issues;
+}

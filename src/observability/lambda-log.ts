@@ -1,0 +1,49 @@
+import type { EventType } from '../config/types.ts';
+import type { InvocationReport } from '../runtime/function-runtime.ts';
+import type { Logger } from './logger.ts';
+
+export interface InvocationLogFields {
+  readonly function: string;
+  readonly version: string;
+  readonly eventType: EventType;
+  readonly requestId: string;
+}
+
+/** Lambda's console levels as pino levels. */
+const LEVELS: Readonly<Record<string, 'info' | 'warn' | 'error' | 'debug'>> = { info: 'info', warn: 'warn', error: 'error', debug: 'debug' };
+
+/**
+ * The three lines Lambda writes around every invocation, with the same wording in `msg` so existing
+ * log tooling keeps working, and the figures as fields for machines.
+ */
+export function logStart(logger: Logger, f: InvocationLogFields): void {
+  logger.info({ type: 'START', ...f }, `START RequestId: ${f.requestId} Version: ${f.version}`);
+}
+
+export function logEndAndReport(logger: Logger, f: InvocationLogFields, r: InvocationReport, outcome: string): void {
+  logger.info({ type: 'END', ...f }, `END RequestId: ${f.requestId}`);
+  const init = r.initDurationMs === undefined ? '' : `\tInit Duration: ${r.initDurationMs.toFixed(2)} ms`;
+  logger.info(
+    {
+      type: 'REPORT',
+      ...f,
+      durationMs: round2(r.durationMs),
+      billedDurationMs: r.billedDurationMs,
+      memorySizeMb: r.memorySizeMb,
+      maxMemoryUsedMb: r.maxMemoryUsedMb,
+      initDurationMs: r.initDurationMs === undefined ? undefined : round2(r.initDurationMs),
+      cpuTimeUs: Math.round(r.cpuTimeUs),
+      outcome,
+    },
+    `REPORT RequestId: ${f.requestId}\tDuration: ${r.durationMs.toFixed(2)} ms\tBilled Duration: ${r.billedDurationMs} ms\tMemory Size: ${r.memorySizeMb} MB\tMax Memory Used: ${r.maxMemoryUsedMb} MB${init}`,
+  );
+}
+
+/** One console.* line from inside a function, tagged with the request it belongs to. */
+export function logFunctionConsole(logger: Logger, f: InvocationLogFields, level: string, line: string): void {
+  logger[LEVELS[level] ?? 'info']({ type: 'function-log', ...f }, line);
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { xCacheValue, type CacheStatus } from '../cache/cache-status.ts';
+import type { BehaviorConfig, OriginConfig, VergeConfig } from '../config/types.ts';
+import { errorBody, presentError } from '../errors/error-response.ts';
+import { NoBehaviorError } from '../errors/request-errors.ts';
+import { VergeError } from '../errors/verge-error.ts';
+import { logAccess, type RequestRecord } from '../observability/access-log.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { OriginClient } from '../proxy/origin-client.ts';
+import type { OriginResponse } from '../proxy/origin-response.ts';
+import { appendHeader, cfHeadersFromRaw, cfHeadersToRaw, setHeader } from './cf-headers.ts';
+import type { CfCustomOrigin, CfHeaders, CfRequest, CfResponse } from './cf-types.ts';
+import type { HookRunner } from './hook-runner.ts';
+import { eventBody, hasRequestBody, readRequestBody, upstreamBody } from './request-body.ts';
+
+export interface LifecycleOptions {
+  readonly config: VergeConfig;
+  readonly hooks: HookRunner;
+  readonly origins: OriginClient;
+  readonly logger: Logger;
+}
+
+/** A response ready to go to the viewer: from the origin (body unread) or from a function (body in hand). */
+interface PendingResponse {
+  response: CfResponse;
+  /** Set when a function generated or replaced the body. */
+  body: Buffer | undefined;
+  origin: OriginResponse | undefined;
+}
+
+// RFC 9110 §6.4.1: responses to HEAD, and 1xx/204/304 responses, never carry content.
+function mayHaveBody(method: string, status: number): boolean {
+  return method !== 'HEAD' && status !== 204 && status !== 304 && status >= 200;
+}
+
+/**
+ * CloudFront's request lifecycle for one request (docs/lifecycle.md):
+ * viewer-request → [cache: always a miss until the cache issue] → origin-request → origin →
+ * origin-response → viewer-response → viewer. Each hook runs only if a function is associated.
+ */
+export class RequestLifecycle {
+  private readonly config: VergeConfig;
+  private readonly hooks: HookRunner;
+  private readonly origins: OriginClient;
+  private readonly logger: Logger;
+  private readonly originsById: ReadonlyMap<string, OriginConfig>;
+  /** CloudFront: `Via: 1.1 d111111abcdef8.cloudfront.net (CloudFront)`. */
+  private readonly via: string;
+
+  constructor(options: LifecycleOptions) {
+    this.config = options.config;
+    this.hooks = options.hooks;
+    this.origins = options.origins;
+    this.logger = options.logger;
+    this.originsById = new Map(options.config.origins.map((o) => [o.id, o]));
+    this.via = `1.1 ${options.config.distribution.domainName} (Verge)`;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const requestId = randomUUID();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const record: RequestRecord = {
+      requestId,
+      startedMs: performance.now(),
+      startedAt: new Date(),
+      uri: q === -1 ? url : url.slice(0, q),
+      querystring: q === -1 ? '' : url.slice(q + 1),
+      status: 0,
+      cacheStatus: 'Miss',
+      errorCode: undefined,
+      firstByteMs: undefined,
+    };
+    // Keep-alive connections carry one response at a time, so the socket's counter delta is this response's size.
+    const bytesBefore = req.socket.bytesWritten;
+    res.once('close', () => logAccess(this.logger, this.config.location, req, req.socket.bytesWritten - bytesBefore, record));
+    this.run(req, res, record).catch((err: unknown) => this.fail(res, record, err));
+  }
+
+  private async run(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
+    const behavior = this.match(record.uri);
+    if (behavior === undefined) throw new NoBehaviorError(record.uri);
+    const fns = behavior.functions;
+    let request: CfRequest = {
+      clientIp: req.socket.remoteAddress ?? '',
+      headers: cfHeadersFromRaw(req.rawHeaders),
+      method: req.method ?? 'GET',
+      querystring: record.querystring,
+      uri: record.uri,
+    };
+
+    // Bodies are read only when a function asked for them; otherwise they stream to the origin.
+    let bufferedBody: Buffer | undefined;
+    if ((fns['viewer-request']?.includeBody || fns['origin-request']?.includeBody) && hasRequestBody(req)) {
+      bufferedBody = await readRequestBody(req);
+    }
+
+    const viewerRequestFn = fns['viewer-request'];
+    if (viewerRequestFn !== undefined) {
+      if (viewerRequestFn.includeBody) request.body = eventBody('viewer-request', bufferedBody ?? Buffer.alloc(0));
+      const result = await this.hooks.runRequestHook('viewer-request', viewerRequestFn, request, record.requestId);
+      if (result.kind === 'response') {
+        // A response generated at viewer-request goes straight back: no cache, no viewer-response.
+        this.send(req, res, record, { response: result.response, body: result.body, origin: undefined }, 'LambdaGeneratedResponse');
+        return;
+      }
+      request = result.request;
+    }
+    const viewerRequest = request;
+
+    // Cache lookup goes here (a later issue); until then every request is a miss.
+
+    const origin = this.originsById.get(behavior.originId)!;
+    request = this.toOriginRequest(request, origin, req);
+    let pending: PendingResponse;
+    let generated = false;
+    const originRequestFn = fns['origin-request'];
+    if (originRequestFn !== undefined) {
+      if (originRequestFn.includeBody) {
+        const data = upstreamBody(request.body, bufferedBody) ?? Buffer.alloc(0);
+        request.body = eventBody('origin-request', data);
+        if (request.body.action === 'read-only' && viewerRequest.body?.action === 'replace') bufferedBody = data;
+      }
+      const result = await this.hooks.runRequestHook('origin-request', originRequestFn, request, record.requestId);
+      if (result.kind === 'response') {
+        // Generated at origin-request: CloudFront caches it and skips origin-response.
+        pending = { response: result.response, body: result.body, origin: undefined };
+        generated = true;
+      } else {
+        request = result.request;
+      }
+    }
+
+    if (!generated) {
+      const originResponse = await this.fetchOrigin(req, request, origin, upstreamBody(request.body, bufferedBody));
+      pending = {
+        response: {
+          status: String(originResponse.status),
+          statusDescription: originResponse.statusText,
+          headers: cfHeadersFromRaw(originResponse.rawHeaders),
+        },
+        body: undefined,
+        origin: originResponse,
+      };
+      const originResponseFn = fns['origin-response'];
+      if (originResponseFn !== undefined) {
+        const result = await this.hooks.runResponseHook('origin-response', originResponseFn, request, pending.response, record.requestId);
+        pending.response = result.response;
+        if (result.body !== undefined) {
+          originResponse.discard();
+          pending.body = result.body;
+          pending.origin = undefined;
+        }
+      }
+    }
+
+    // Cache store goes here (a later issue).
+
+    appendHeader(pending!.response.headers, 'Via', this.via);
+    const viewerResponseFn = fns['viewer-response'];
+    // CloudFront skips viewer-response when the origin (or origin-response) answered with an error.
+    if (viewerResponseFn !== undefined && Number(pending!.response.status) < 400) {
+      const before = pending!.response;
+      const result = await this.hooks.runResponseHook('viewer-response', viewerResponseFn, viewerRequest, before, record.requestId);
+      pending!.response = result.response;
+      if (result.body !== undefined) {
+        pending!.origin?.discard();
+        pending!.origin = undefined;
+        pending!.body = result.body;
+      }
+    }
+    this.send(req, res, record, pending!, generated ? 'LambdaGeneratedResponse' : 'Miss');
+  }
+
+  private match(uri: string): BehaviorConfig | undefined {
+    for (const b of this.config.behaviors) if (b.matches(uri)) return b;
+    return undefined;
+  }
+
+  /**
+   * What CloudFront adds after viewer-request: the origin (origin-request may change it), Host set to
+   * the origin's domain (CloudFront's default when Host is not forwarded), X-Forwarded-For and Via.
+   */
+  private toOriginRequest(request: CfRequest, origin: OriginConfig, req: IncomingMessage): CfRequest {
+    // A copy: viewer-response later sees the viewer's request, not the one sent to the origin.
+    const headers = cloneHeaders(request.headers);
+    const defaultPort = origin.protocol === 'https' ? 443 : 80;
+    setHeader(headers, 'Host', origin.port === defaultPort ? origin.domainName : `${origin.domainName}:${origin.port}`);
+    const xff = headers['x-forwarded-for'];
+    const clientIp = req.socket.remoteAddress ?? '';
+    if (xff === undefined) setHeader(headers, 'X-Forwarded-For', clientIp);
+    else xff[xff.length - 1]!.value += `, ${clientIp}`;
+    appendHeader(headers, 'Via', this.via);
+    const customHeaders: CfCustomOrigin['customHeaders'] = {};
+    for (const [name, value] of Object.entries(origin.customHeaders)) appendHeader(customHeaders, name, value);
+    const custom: CfCustomOrigin = {
+      customHeaders,
+      domainName: origin.domainName,
+      keepaliveTimeout: 5,
+      path: origin.path,
+      port: origin.port,
+      protocol: origin.protocol,
+      readTimeout: Math.ceil(origin.readTimeoutMs / 1000),
+      sslProtocols: ['TLSv1.2'],
+    };
+    return { ...request, headers, origin: { custom } };
+  }
+
+  private fetchOrigin(req: IncomingMessage, request: CfRequest, origin: OriginConfig, body: Buffer | undefined): Promise<OriginResponse> {
+    const custom = request.origin!.custom;
+    const headers = cfHeadersToRaw(request.headers);
+    // Origin custom headers are added by CloudFront last and win over viewer headers of the same name.
+    for (const lower in custom.customHeaders) stripHeader(headers, lower);
+    headers.push(...cfHeadersToRaw(custom.customHeaders));
+    if (body !== undefined) {
+      stripHeader(headers, 'content-length');
+      headers.push('Content-Length', String(body.length));
+    }
+    const changedOrigin = custom.domainName !== origin.domainName || custom.port !== origin.port || custom.protocol !== origin.protocol;
+    return this.origins.request(
+      {
+        protocol: custom.protocol,
+        domainName: custom.domainName,
+        port: custom.port,
+        connectTimeoutMs: origin.connectTimeoutMs,
+        readTimeoutMs: changedOrigin ? custom.readTimeout * 1000 : origin.readTimeoutMs,
+        keepaliveTimeoutMs: custom.keepaliveTimeout * 1000,
+      },
+      {
+        method: request.method,
+        path: custom.path + request.uri + (request.querystring === '' ? '' : `?${request.querystring}`),
+        headers,
+        body: body ?? (hasRequestBody(req) ? req : null),
+      },
+    );
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, record: RequestRecord, pending: PendingResponse, cacheStatus: CacheStatus): void {
+    const { response } = pending;
+    const status = Number(response.status);
+    record.status = status;
+    record.cacheStatus = cacheStatus;
+    const raw = cfHeadersToRaw(response.headers);
+    const withBody = mayHaveBody(req.method ?? 'GET', status);
+    if (pending.origin === undefined) {
+      // A body from a function: its length is ours to state, whatever the headers said.
+      stripHeader(raw, 'content-length');
+      stripHeader(raw, 'transfer-encoding');
+      if (status !== 204 && status !== 304) raw.push('Content-Length', String(pending.body?.length ?? 0));
+    }
+    raw.push('X-Cache', xCacheValue(cacheStatus), 'X-Verge-Request-Id', record.requestId);
+    try {
+      res.writeHead(status, response.statusDescription || undefined, raw);
+    } catch (err) {
+      // Node refused a header the origin sent (our validation covers what functions send).
+      pending.origin?.discard();
+      throw new VergeError('VERGE_ERR_ORIGIN_INVALID_RESPONSE', `The response could not be sent: ${(err as Error).message}`, 'system');
+    }
+    record.firstByteMs = performance.now();
+    if (pending.origin !== undefined) {
+      if (!withBody) {
+        pending.origin.discard();
+        res.end();
+        return;
+      }
+      pending.origin.pipeTo(res, (err) => {
+        this.logger.warn({ type: 'origin-body-error', requestId: record.requestId, err: err.message }, 'The origin body failed mid-stream');
+        res.destroy(err);
+      });
+      return;
+    }
+    res.end(withBody ? pending.body : undefined);
+  }
+
+  private fail(res: ServerResponse, record: RequestRecord, err: unknown): void {
+    const p = presentError(err, { executionErrorStatus: this.config.errors.executionErrorStatus });
+    record.status = p.status;
+    record.cacheStatus = p.cacheStatus;
+    record.errorCode = p.code;
+    const details = err instanceof VergeError ? err.details : { stack: err instanceof Error ? err.stack : String(err) };
+    this.logger[p.logLevel]({ type: 'error', code: p.code, requestId: record.requestId, uri: record.uri, ...details }, p.message);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = errorBody(p, record.requestId);
+    res.writeHead(p.status, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      'X-Cache': xCacheValue(p.cacheStatus),
+      'X-Verge-Request-Id': record.requestId,
+    });
+    record.firstByteMs = performance.now();
+    res.end(body);
+  }
+}
+
+function stripHeader(raw: string[], lower: string): void {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === lower) {
+      raw.splice(i, 2);
+      i -= 2;
+    }
+  }
+}
+
+function cloneHeaders(headers: CfHeaders): CfHeaders {
+  const out: CfHeaders = {};
+  for (const lower in headers) out[lower] = headers[lower]!.map((e) => ({ ...e }));
+  return out;
+}

@@ -1,0 +1,87 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { VergeConfig } from '../config/types.ts';
+import { createLogger, flushLogger, type Logger } from '../observability/logger.ts';
+import { HookRunner } from '../pipeline/hook-runner.ts';
+import { RequestLifecycle } from '../pipeline/request-lifecycle.ts';
+import { FunctionRegistry } from '../runtime/function-registry.ts';
+import { FunctionRuntime } from '../runtime/function-runtime.ts';
+import { OriginClient } from './origin-client.ts';
+
+export interface EdgeNodeOptions {
+  readonly logger?: Logger;
+  /** Reload function files when they change (development). */
+  readonly watch?: boolean;
+  /** Overrides config.listen.port (0 = any free port). */
+  readonly port?: number;
+  /** Warm isolates kept across all function versions. */
+  readonly maxWarmIsolates?: number;
+  /** How long a call may run on the node's thread before its version moves to the thread pool. */
+  readonly syncSliceMs?: number;
+}
+
+export interface EdgeNode {
+  /** `http://host:port` the node listens on. */
+  readonly url: string;
+  readonly port: number;
+  readonly runtime: FunctionRuntime;
+  readonly registry: FunctionRegistry;
+  readonly logger: Logger;
+  /** Stops accepting, lets in-flight requests finish (up to drainMs), then frees everything. */
+  close(drainMs?: number): Promise<void>;
+}
+
+/** Assembles one edge node from a validated config: runtime, lifecycle, origin pools, HTTP server. */
+export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOptions = {}): Promise<EdgeNode> {
+  const logger = options.logger ?? createLogger();
+  const runtime = new FunctionRuntime({ maxWarmIsolates: options.maxWarmIsolates ?? 256, syncSliceMs: options.syncSliceMs ?? 50 });
+  const registry = new FunctionRegistry(config.functions, (key) => runtime.retire(key));
+  if (options.watch) registry.watch(logger);
+  const origins = new OriginClient();
+  const hooks = new HookRunner(runtime, registry, logger, config.distribution);
+  const lifecycle = new RequestLifecycle({ config, hooks, origins, logger });
+
+  let inFlight = 0;
+  let draining = false;
+  const server: Server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (draining) server.closeIdleConnections();
+    });
+    if (draining) res.shouldKeepAlive = false;
+    lifecycle.handle(req, res);
+  });
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    logger.debug({ type: 'client-error', err: err.message }, 'Malformed request from a client');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? config.listen.port, config.listen.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ type: 'listening', url, location: config.location }, `Verge edge node listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  const close = (drainMs = 30_000): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + drainMs;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      server.closeAllConnections();
+      await closed;
+      registry.close();
+      runtime.close();
+      await origins.close();
+      logger.info({ type: 'stopped' }, 'Verge edge node stopped');
+      await flushLogger(logger);
+    })();
+    return closing;
+  };
+  return { url, port, runtime, registry, logger, close };
+}
