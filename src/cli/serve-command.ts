@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../config/load-config.ts';
+import type { VergeConfig } from '../config/types.ts';
+import { startStaticSite, type StaticSite } from '../demo/static-site.ts';
+import { ConfigError } from '../errors/verge-error.ts';
+import { createLogger } from '../observability/logger.ts';
+import { startEdgeNode } from '../proxy/edge-node.ts';
+
+export interface ServeOptions {
+  readonly configPath: string | undefined;
+  readonly demo: boolean;
+  readonly port: number | undefined;
+  readonly watch: boolean;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DEMO_CONFIG = `${REPO_ROOT}examples/verge.demo.yaml`;
+const DEMO_SITE = `${REPO_ROOT}examples/site`;
+const DEMO_ORIGIN_PLACEHOLDER = 'http://127.0.0.1:8081';
+
+/** `verge serve`: runs an edge node until SIGTERM/SIGINT, then drains in-flight requests. */
+export async function serveCommand(options: ServeOptions): Promise<number> {
+  const logger = createLogger();
+  let site: StaticSite | undefined;
+  let config: VergeConfig;
+  try {
+    if (options.demo) {
+      // The demo fronts ORIGIN_URL when given, otherwise a static site served by this same process.
+      const originUrl = process.env.ORIGIN_URL ?? (site = await startStaticSite(DEMO_SITE)).url;
+      config = await loadDemoConfig(originUrl);
+    } else {
+      config = await loadConfig(options.configPath!);
+    }
+  } catch (err) {
+    await site?.close();
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const node = await startEdgeNode(config, { logger, port: options.port, watch: options.watch || options.demo });
+  if (options.demo) {
+    process.stderr.write(`\nVerge demo: ${node.url} → ${site ? `demo site ${site.url}` : process.env.ORIGIN_URL}\nTry: curl -i ${node.url}/\n\n`);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ type: 'signal', signal }, `Received ${signal}: draining in-flight requests`);
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await node.close();
+  await site?.close();
+  return 0;
+}
+
+/** The demo config with its placeholder origin pointed at the real URL, validated like any config. */
+async function loadDemoConfig(originUrl: string): Promise<VergeConfig> {
+  const raw = parseYaml(await readFile(DEMO_CONFIG, 'utf8')) as { origins: { url: string }[] };
+  for (const origin of raw.origins) if (origin.url === DEMO_ORIGIN_PLACEHOLDER) origin.url = originUrl;
+  return loadConfig({ raw, baseDir: dirname(DEMO_CONFIG), sourceName: `${DEMO_CONFIG} (origin ${originUrl})` });
+}
