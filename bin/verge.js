@@ -12,9 +12,12 @@ if (major < 24) {
 }
 // isolated-vm needs --no-node-snapshot on Node >= 20; re-exec once with it when it is missing.
 if (!process.execArgv.includes('--no-node-snapshot')) {
-  const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['--no-node-snapshot', ...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--no-node-snapshot', ...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Forward stop signals so that `kill <pid of this process>` drains and stops the real server.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+} else {
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
 }
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));

@@ -42,17 +42,34 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     }
     throw err;
   }
-  const node = await startEdgeNode(config, { logger, port: options.port, watch: options.watch || options.demo });
+  let node;
+  try {
+    node = await startEdgeNode(config, { logger, port: options.port, watch: options.watch || options.demo });
+  } catch (err) {
+    await site?.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const port = options.port ?? config.listen.port;
+      process.stderr.write(`verge serve: cannot listen on ${config.listen.host}:${port} (${code}). Is another server using it? Pick another with --port N.\n`);
+      return 1;
+    }
+    throw err;
+  }
   if (options.demo) {
     process.stderr.write(`\nVerge demo: ${node.url} → ${site ? `demo site ${site.url}` : process.env.ORIGIN_URL}\nTry: curl -i ${node.url}/\n\n`);
   }
   await new Promise<void>((resolve) => {
+    // Stay subscribed: a second Ctrl-C (the terminal signals the whole process group) must not
+    // kill the process halfway through the drain.
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       logger.info({ type: 'signal', signal }, `Received ${signal}: draining in-flight requests`);
       resolve();
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
   await node.close();
   await site?.close();

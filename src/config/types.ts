@@ -35,7 +35,7 @@ export interface FunctionConfig {
   readonly runtime: FunctionRuntime;
   readonly memoryMb: number;
   readonly timeoutMs: number;
-  /** Environment variables exposed to the function as `process.env`-like data (Lambda@Edge has none; kept for the function model). */
+  /** Environment variables of the Lambda function model. Lambda@Edge has none, so they are validated and kept but not exposed to the function yet. */
   readonly environment: Readonly<Record<string, string>>;
 }
 

@@ -6,7 +6,8 @@ import { VergeError } from './verge-error.ts';
  */
 export class LambdaExecutionError extends VergeError {
   constructor(code: LambdaExecutionCode, message: string, details: Record<string, unknown> = {}) {
-    super(code, message, 'user', details);
+    // A crashed isolate may be isolated-vm's or V8's fault rather than the function's.
+    super(code, message, code === 'VERGE_ERR_FUNCTION_CRASHED' ? 'system' : 'user', details);
   }
 }
 

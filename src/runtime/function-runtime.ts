@@ -37,6 +37,7 @@ export interface FunctionRuntimeOptions {
 }
 
 const BYTES_PER_MB = 1024 * 1024;
+const HEAP_SAMPLE_EVERY = 32;
 
 /** Runs Lambda@Edge handlers in pooled isolates. The one entry point the pipeline uses. */
 export class FunctionRuntime {
@@ -112,11 +113,13 @@ export class FunctionRuntime {
   ): InvocationReport {
     const durationMs = performance.now() - started - (initDurationMs ?? 0);
     const cpuAfter = instance ? instance.cpuTimeNs() : 0n;
+    // Sample the heap on the first call, every HEAP_SAMPLE_EVERY calls, and after any long call.
+    if (instance && (instance.invocations % HEAP_SAMPLE_EVERY === 1 || durationMs > 2)) instance.sampleHeap();
     return {
       durationMs,
       billedDurationMs: Math.max(1, Math.ceil(durationMs)),
       memorySizeMb: version.memoryMb,
-      maxMemoryUsedMb: instance ? Math.ceil(instance.usedHeapBytes() / BYTES_PER_MB) : 0,
+      maxMemoryUsedMb: instance ? Math.ceil(instance.maxUsedHeapBytes / BYTES_PER_MB) : 0,
       cpuTimeUs: cpuAfter > cpuBefore ? Number(cpuAfter - cpuBefore) / 1000 : 0,
       initDurationMs,
     };

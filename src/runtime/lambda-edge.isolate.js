@@ -42,7 +42,6 @@
   // Invocation state: one invocation at a time per isolate, as in a Lambda execution environment.
   let state = 'P';
   let value = null;
-  let settledFor = 0;
   let invocationSeq = 0;
 
   function formatValue(v, depth) {
@@ -156,7 +155,6 @@
     if (seq !== invocationSeq || state !== 'P') return; // late callbacks of an earlier or settled invocation
     state = s;
     value = s === 'E' ? errorInfo(v) : v;
-    settledFor = seq;
   }
 
   function envelope() {
@@ -180,7 +178,6 @@
   }
 
   let handler = null;
-  let handlerError = null;
 
   return {
     /** Runs a CommonJS-wrapped user module: fn(exports, require, module, __filename, __dirname). */
@@ -196,7 +193,7 @@
         else if (typeof exp.default === 'function') handler = exp.default;
         else if (typeof exp === 'function') handler = exp;
       }
-      if (handler === null) handlerError = 'The module does not export a handler function (exports.handler)';
+      if (handler === null) throw new TypeError('The module does not export a handler function (exports.handler)');
       return envelope();
     },
 
@@ -204,7 +201,7 @@
     initModule(namespace) {
       if (typeof namespace.handler === 'function') handler = namespace.handler;
       else if (typeof namespace.default === 'function') handler = namespace.default;
-      else handlerError = 'The module does not export a handler function (export const handler or export default)';
+      else throw new TypeError('The module does not export a handler function (export const handler or export default)');
       return envelope();
     },
 
@@ -216,7 +213,7 @@
       value = null;
       apply(mapClear, timers, []);
       if (handler === null) {
-        settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: handlerError || 'No handler' });
+        settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: 'No handler' });
         return envelope();
       }
       const event = parse(eventJson);

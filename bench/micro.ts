@@ -1,0 +1,53 @@
+// In-process micro-benchmarks of the warm call path: CPU per operation, measured with process.cpuUsage.
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '../src/observability/logger.ts';
+import { HookRunner } from '../src/pipeline/hook-runner.ts';
+import { cfHeadersFromRaw } from '../src/pipeline/cf-headers.ts';
+import type { CfRequest } from '../src/pipeline/cf-types.ts';
+import { FunctionRegistry } from '../src/runtime/function-registry.ts';
+import { FunctionRuntime } from '../src/runtime/function-runtime.ts';
+
+export interface MicroResult {
+  readonly name: string;
+  readonly cpuUsPerOp: number;
+  readonly target?: string;
+}
+
+const RAW_HEADERS = [
+  'Host', 'www.example.com', 'User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36',
+  'Accept', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'Accept-Language', 'en-GB,en;q=0.9',
+  'Accept-Encoding', 'gzip, deflate, br', 'Cookie', 'session=abc123; theme=dark', 'Referer', 'https://www.example.com/',
+  'Sec-Fetch-Mode', 'navigate', 'Sec-Fetch-Site', 'same-origin', 'Upgrade-Insecure-Requests', '1',
+];
+
+async function measure(name: string, iterations: number, op: () => unknown | Promise<unknown>, target?: string): Promise<MicroResult> {
+  for (let i = 0; i < Math.min(2000, iterations); i++) await op();
+  const before = process.cpuUsage();
+  for (let i = 0; i < iterations; i++) await op();
+  const used = process.cpuUsage(before);
+  return { name, cpuUsPerOp: (used.user + used.system) / iterations, target };
+}
+
+export async function microBenchmark(): Promise<MicroResult[]> {
+  const logger = createLogger({ level: 'info', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const runtime = new FunctionRuntime({ maxWarmIsolates: 16, syncSliceMs: 50 });
+  const code = fileURLToPath(new URL('./functions/viewer-request.js', import.meta.url));
+  const registry = new FunctionRegistry(
+    [{ name: 'vreq', codePath: code, runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, environment: {} }],
+    () => undefined,
+  );
+  const hooks = new HookRunner(runtime, registry, logger, { id: 'VERGEBENCH', domainName: 'bench.verge' });
+  const request = (): CfRequest => ({ clientIp: '127.0.0.1', headers: cfHeadersFromRaw(RAW_HEADERS), method: 'GET', querystring: 'a=1', uri: '/index.html' });
+  const results = [
+    await measure('cfHeadersFromRaw (10 headers)', 50_000, () => cfHeadersFromRaw(RAW_HEADERS)),
+    await measure(
+      'warm viewer-request hook: event → isolate → validated result (logs to a null stream)',
+      20_000,
+      () => hooks.runRequestHook('viewer-request', { name: 'vreq', includeBody: false }, request(), 'req-1'),
+      '≤ 15 µs',
+    ),
+  ];
+  runtime.close();
+  return results;
+}

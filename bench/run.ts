@@ -1,0 +1,188 @@
+// `npm run bench`: the edge node's cost, measured side by side in one run on 127.0.0.1 only.
+//   (a) direct to origin   (b) Verge, no functions   (c) viewer-request + viewer-response
+//   (d) all four hooks      + cold start of 100 fresh function versions, + an in-process warm-call micro-benchmark.
+// Each load run is bounded (BENCH_DURATION_S seconds, BENCH_CONNECTIONS connections); scenarios are
+// interleaved over BENCH_ROUNDS rounds so drift on a shared machine hits them alike. See bench/README.md.
+import autocannon from 'autocannon';
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { coldStartConfig, edgeConfig, type Scenario } from './scenarios.ts';
+import { microBenchmark } from './micro.ts';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+interface Child {
+  readonly proc: ChildProcess;
+  readonly port: number;
+}
+
+async function startChild(script: string, args: string[], readyFrom: 'stdout' | 'stderr'): Promise<Child> {
+  const proc = fork(here(script), args, {
+    execArgv: ['--no-node-snapshot'],
+    stdio: ['ignore', readyFrom === 'stdout' ? 'pipe' : 'ignore', readyFrom === 'stderr' ? 'pipe' : 'inherit', 'ipc'],
+    env: { ...process.env },
+  });
+  const stream = readyFrom === 'stdout' ? proc.stdout! : proc.stderr!;
+  let buffered = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    stream.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const m = /(?:ready )?(\d+)\n/.exec(buffered);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready: ${buffered}`)));
+  });
+  stream.resume();
+  return { proc, port };
+}
+
+async function cpuMicros(child: Child): Promise<number> {
+  child.proc.send('cpu');
+  const [usage] = (await once(child.proc, 'message')) as [NodeJS.CpuUsage];
+  return usage.user + usage.system;
+}
+
+async function stop(child: Child): Promise<void> {
+  if (child.proc.exitCode !== null) return;
+  const exited = once(child.proc, 'exit');
+  child.proc.kill('SIGTERM');
+  await exited;
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+  non2xx: number;
+  cpuUsPerReq: number;
+}
+
+async function load(url: string, measured: Child, durationS: number): Promise<LoadResult> {
+  const before = await cpuMicros(measured);
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: durationS, pipelining: 1 });
+  const after = await cpuMicros(measured);
+  const requests = r.requests.total;
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    cpuUsPerReq: requests > 0 ? (after - before) / requests : NaN,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+async function coldStart(originPort: number, count: number): Promise<{ coldMs: number; warmMs: number; addedMs: number }> {
+  const edge = await startChild('./edge-server.ts', [JSON.stringify(coldStartConfig(originPort, count))], 'stderr');
+  const url = `http://127.0.0.1:${edge.port}`;
+  const timed = async (path: string) => {
+    const t = performance.now();
+    const res = await request(url + path);
+    await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode}`);
+    return performance.now() - t;
+  };
+  // Warm the proxy path itself (connections, JIT) on a function-free behavior first.
+  for (let i = 0; i < 200; i++) await timed('/plain');
+  const added: number[] = [];
+  const colds: number[] = [];
+  const warms: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const cold = await timed(`/cold/${i}`);
+    let warm = Infinity;
+    for (let k = 0; k < 3; k++) warm = Math.min(warm, await timed(`/cold/${i}`));
+    colds.push(cold);
+    warms.push(warm);
+    added.push(cold - warm);
+  }
+  await stop(edge);
+  return { coldMs: median(colds), warmMs: median(warms), addedMs: median(added) };
+}
+
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+async function main(): Promise<void> {
+  console.log(`Verge bench: ${CONNECTIONS} connections, ${DURATION_S} s per run, ${ROUNDS} rounds, node ${process.version}, log level ${process.env.VERGE_LOG_LEVEL ?? 'info'}`);
+  const origin = await startChild('./origin-server.ts', [], 'stdout');
+  const scenarios: Scenario[] = ['b', 'c', 'd'];
+  const edges = new Map<Scenario, Child>();
+  for (const s of scenarios) edges.set(s, await startChild('./edge-server.ts', [JSON.stringify(edgeConfig(s, origin.port))], 'stderr'));
+  const targets: Record<'a' | Scenario, { url: string; measured: Child }> = {
+    a: { url: `http://127.0.0.1:${origin.port}/`, measured: origin },
+    b: { url: `http://127.0.0.1:${edges.get('b')!.port}/`, measured: edges.get('b')! },
+    c: { url: `http://127.0.0.1:${edges.get('c')!.port}/`, measured: edges.get('c')! },
+    d: { url: `http://127.0.0.1:${edges.get('d')!.port}/`, measured: edges.get('d')! },
+  };
+  const results: Record<string, LoadResult[]> = { a: [], b: [], c: [], d: [] };
+  // Warm-up: JIT, connection pools, warm isolates; not counted.
+  for (const key of ['a', 'b', 'c', 'd'] as const) await load(targets[key].url, targets[key].measured, 1);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const key of ['a', 'b', 'c', 'd'] as const) results[key]!.push(await load(targets[key].url, targets[key].measured, DURATION_S));
+  }
+  for (const e of edges.values()) await stop(e);
+
+  const cold = await coldStart(origin.port, 100);
+  await stop(origin);
+  const micro = await microBenchmark();
+
+  const summary = (key: string) => {
+    const rs = results[key]!;
+    return {
+      rps: mean(rs.map((r) => r.rps)),
+      p50: mean(rs.map((r) => r.p50)),
+      p99: mean(rs.map((r) => r.p99)),
+      cpu: mean(rs.map((r) => r.cpuUsPerReq)),
+      bad: rs.reduce((n, r) => n + r.errors + r.non2xx, 0),
+    };
+  };
+  const labels: Record<string, string> = {
+    a: '(a) direct to origin',
+    b: '(b) Verge, no functions',
+    c: '(c) viewer-request + viewer-response',
+    d: '(d) all four hooks',
+  };
+  console.log('\n| scenario | req/s | p50 ms | p99 ms | CPU µs/req (measured process) | errors + non-2xx |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  const s: Record<string, ReturnType<typeof summary>> = {};
+  for (const key of ['a', 'b', 'c', 'd']) {
+    s[key] = summary(key);
+    const x = s[key]!;
+    console.log(`| ${labels[key]} | ${fmt(x.rps, 0)} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${fmt(x.cpu)} | ${x.bad} |`);
+  }
+  const ratioC = s.c!.rps / s.b!.rps;
+  const ratioD = s.d!.rps / s.b!.rps;
+  const perHookC = (s.c!.cpu - s.b!.cpu) / 2;
+  const perHookD = (s.d!.cpu - s.b!.cpu) / 4;
+  const check = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
+  console.log('\n| figure | value | target |');
+  console.log('|---|---:|---|');
+  console.log(`| (b)/(a) throughput | ${fmt(s.b!.rps / s.a!.rps, 2)} | (reference) |`);
+  console.log(`| (c)/(b) throughput | ${fmt(ratioC, 2)} | ≥ 0.75: ${check(ratioC >= 0.75)} |`);
+  console.log(`| (d)/(b) throughput | ${fmt(ratioD, 2)} | (reference) |`);
+  console.log(`| CPU per hook call, from (c) − (b) | ${fmt(perHookC)} µs | ≤ 15 µs: ${check(perHookC <= 15)} |`);
+  console.log(`| CPU per hook call, from (d) − (b) | ${fmt(perHookD)} µs | ≤ 15 µs: ${check(perHookD <= 15)} |`);
+  console.log(`| proxy CPU per request, (b) | ${fmt(s.b!.cpu)} µs | (reference: ~49 µs bare node:http + undici) |`);
+  console.log(`| cold start: median added latency, 100 fresh versions | ${fmt(cold.addedMs, 2)} ms (cold ${fmt(cold.coldMs, 2)} vs warm ${fmt(cold.warmMs, 2)}) | ≤ 3 ms: ${check(cold.addedMs <= 3)} |`);
+  for (const m of micro) console.log(`| micro: ${m.name} | ${fmt(m.cpuUsPerOp, 2)} µs CPU/op | ${m.target ?? ''} |`);
+}
+
+await main();
+process.exit(0);
