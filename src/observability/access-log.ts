@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { edgeResultType, type CacheStatus } from '../cache/cache-status.ts';
 import type { Logger } from './logger.ts';
 
@@ -18,9 +19,10 @@ export interface RequestRecord {
 
 /**
  * One line per request with CloudFront's standard log field names (Standard logging, "log file
- * fields"), so tools that read CloudFront logs can read ours.
+ * fields"), so tools that read CloudFront logs can read ours. `socket` is the request's, taken when
+ * it arrived: `req.socket` may be null by the time the line is written.
  */
-export function logAccess(logger: Logger, location: string, req: IncomingMessage, bytesSent: number, r: RequestRecord): void {
+export function logAccess(logger: Logger, location: string, req: IncomingMessage, socket: Socket, bytesSent: number, r: RequestRecord): void {
   const iso = r.startedAt.toISOString();
   const h = req.headers;
   const tookS = (performance.now() - r.startedMs) / 1000;
@@ -30,7 +32,7 @@ export function logAccess(logger: Logger, location: string, req: IncomingMessage
     time: iso.slice(11, 19),
     'x-edge-location': location,
     'sc-bytes': bytesSent,
-    'c-ip': req.socket.remoteAddress ?? '-',
+    'c-ip': socket.remoteAddress ?? '-',
     'cs-method': req.method,
     'cs(Host)': h.host ?? '-',
     'cs-uri-stem': r.uri,
@@ -48,7 +50,7 @@ export function logAccess(logger: Logger, location: string, req: IncomingMessage
     'x-forwarded-for': h['x-forwarded-for'] ?? '-',
     'x-edge-response-result-type': edgeResultType(r.cacheStatus),
     'cs-protocol-version': `HTTP/${req.httpVersion}`,
-    'c-port': req.socket.remotePort ?? 0,
+    'c-port': socket.remotePort ?? 0,
     'time-to-first-byte': r.firstByteMs === undefined ? '-' : round3((r.firstByteMs - r.startedMs) / 1000),
     'x-edge-detailed-result-type': r.errorCode ?? r.cacheStatus,
   });

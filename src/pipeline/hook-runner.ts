@@ -28,7 +28,7 @@ export class HookRunner {
 
   async runRequestHook(eventType: RequestEventType, assoc: FunctionAssociation, request: CfRequest, requestId: string): Promise<RequestHookResult> {
     const value = await this.invoke(eventType, assoc, requestId, serialiseEvent(eventType, this.distribution, requestId, request));
-    return validateRequestHookResult(eventType, value, request);
+    return this.validated(eventType, assoc, () => validateRequestHookResult(eventType, value, request));
   }
 
   async runResponseHook(
@@ -39,7 +39,23 @@ export class HookRunner {
     requestId: string,
   ): Promise<ResponseHookResult> {
     const value = await this.invoke(eventType, assoc, requestId, serialiseEvent(eventType, this.distribution, requestId, request, response));
-    return validateResponseHookResult(eventType, value, response);
+    return this.validated(eventType, assoc, () => validateResponseHookResult(eventType, value, response));
+  }
+
+  /**
+   * A validation error is the function's fault like an execution error, so its log line names the
+   * function and version too (the result checks themselves know only the event type).
+   */
+  private validated<T>(eventType: EventType, assoc: FunctionAssociation, validate: () => T): T {
+    try {
+      return validate();
+    } catch (err) {
+      if (err instanceof LambdaValidationError) {
+        const version = this.registry.get(assoc.name);
+        Object.assign(err.details, { function: version.name, version: version.version, eventType });
+      }
+      throw err;
+    }
   }
 
   private async invoke(eventType: EventType, assoc: FunctionAssociation, requestId: string, eventJson: string): Promise<unknown> {
@@ -56,8 +72,9 @@ export class HookRunner {
     logEndAndReport(logger, fields, report, result.ok ? 'ok' : 'error' in result ? codeOf(result.error) : 'error');
     if (result.ok) return result.value;
     const err = result.error;
-    if ('serialisation' in err) throw new LambdaValidationError(`The ${eventType} function returned an invalid result: ${err.message}`, { eventType });
-    Object.assign(err.details, { function: version.name, version: version.version, eventType });
+    const who = { function: version.name, version: version.version, eventType };
+    if ('serialisation' in err) throw new LambdaValidationError(`The ${eventType} function returned an invalid result: ${err.message}`, who);
+    Object.assign(err.details, who);
     throw err;
   }
 }

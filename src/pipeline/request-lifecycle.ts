@@ -72,9 +72,12 @@ export class RequestLifecycle {
       errorCode: undefined,
       firstByteMs: undefined,
     };
+    // Held here because undici sets `req.socket = null` when it finishes sending a streamed (chunked)
+    // request body (undici core/util.js destroy(), nodejs/node#38505); reading req.socket afterwards throws.
+    const socket = req.socket;
     // Keep-alive connections carry one response at a time, so the socket's counter delta is this response's size.
-    const bytesBefore = req.socket.bytesWritten;
-    res.once('close', () => logAccess(this.logger, this.config.location, req, req.socket.bytesWritten - bytesBefore, record));
+    const bytesBefore = socket.bytesWritten;
+    res.once('close', () => logAccess(this.logger, this.config.location, req, socket, socket.bytesWritten - bytesBefore, record));
     this.run(req, res, record).catch((err: unknown) => this.fail(res, record, err));
   }
 
@@ -107,70 +110,78 @@ export class RequestLifecycle {
       }
       request = result.request;
     }
+    // The body (or its replacement) goes on upstream, but leaves the event: CloudFront shows it only to
+    // the request functions whose association has includeBody, never to origin-request without it nor
+    // to response events.
+    ({ request, body: bufferedBody } = takeBody(request, bufferedBody));
     const viewerRequest = request;
 
     // Cache lookup goes here (a later issue); until then every request is a miss.
 
     const origin = this.originsById.get(behavior.originId)!;
-    request = this.toOriginRequest(request, origin, req);
-    let pending: PendingResponse;
+    request = this.toOriginRequest(request, origin);
+    let pending: PendingResponse | undefined;
     let generated = false;
     const originRequestFn = fns['origin-request'];
     if (originRequestFn !== undefined) {
-      if (originRequestFn.includeBody) {
-        const data = upstreamBody(request.body, bufferedBody) ?? Buffer.alloc(0);
-        request.body = eventBody('origin-request', data);
-        if (request.body.action === 'read-only' && viewerRequest.body?.action === 'replace') bufferedBody = data;
-      }
+      if (originRequestFn.includeBody) request.body = eventBody('origin-request', bufferedBody ?? Buffer.alloc(0));
       const result = await this.hooks.runRequestHook('origin-request', originRequestFn, request, record.requestId);
       if (result.kind === 'response') {
         // Generated at origin-request: CloudFront caches it and skips origin-response.
         pending = { response: result.response, body: result.body, origin: undefined };
         generated = true;
       } else {
-        request = result.request;
+        ({ request, body: bufferedBody } = takeBody(result.request, bufferedBody));
       }
     }
 
-    if (!generated) {
-      const originResponse = await this.fetchOrigin(req, request, origin, upstreamBody(request.body, bufferedBody));
-      pending = {
-        response: {
-          status: String(originResponse.status),
-          statusDescription: originResponse.statusText,
-          headers: cfHeadersFromRaw(originResponse.rawHeaders),
-        },
-        body: undefined,
-        origin: originResponse,
-      };
-      const originResponseFn = fns['origin-response'];
-      if (originResponseFn !== undefined) {
-        const result = await this.hooks.runResponseHook('origin-response', originResponseFn, request, pending.response, record.requestId);
-        pending.response = result.response;
-        if (result.body !== undefined) {
-          originResponse.discard();
-          pending.body = result.body;
-          pending.origin = undefined;
+    try {
+      if (!generated) {
+        const originResponse = await this.fetchOrigin(req, request, origin, bufferedBody);
+        pending = {
+          response: {
+            status: String(originResponse.status),
+            statusDescription: originResponse.statusText,
+            headers: cfHeadersFromRaw(originResponse.rawHeaders),
+          },
+          body: undefined,
+          origin: originResponse,
+        };
+        const originResponseFn = fns['origin-response'];
+        if (originResponseFn !== undefined) {
+          const result = await this.hooks.runResponseHook('origin-response', originResponseFn, request, pending.response, record.requestId);
+          pending.response = result.response;
+          if (result.body !== undefined) {
+            originResponse.discard();
+            pending.body = result.body;
+            pending.origin = undefined;
+          }
         }
       }
-    }
 
-    // Cache store goes here (a later issue).
+      // Cache store goes here (a later issue).
 
-    appendHeader(pending!.response.headers, 'Via', this.via);
-    const viewerResponseFn = fns['viewer-response'];
-    // CloudFront skips viewer-response when the origin (or origin-response) answered with an error.
-    if (viewerResponseFn !== undefined && Number(pending!.response.status) < 400) {
-      const before = pending!.response;
-      const result = await this.hooks.runResponseHook('viewer-response', viewerResponseFn, viewerRequest, before, record.requestId);
-      pending!.response = result.response;
-      if (result.body !== undefined) {
-        pending!.origin?.discard();
-        pending!.origin = undefined;
-        pending!.body = result.body;
+      appendHeader(pending!.response.headers, 'Via', this.via);
+      const viewerResponseFn = fns['viewer-response'];
+      // CloudFront skips viewer-response when the origin (or origin-response) answered with an error.
+      if (viewerResponseFn !== undefined && Number(pending!.response.status) < 400) {
+        const before = pending!.response;
+        const result = await this.hooks.runResponseHook('viewer-response', viewerResponseFn, viewerRequest, before, record.requestId);
+        pending!.response = result.response;
+        if (result.body !== undefined) {
+          pending!.origin?.discard();
+          pending!.origin = undefined;
+          pending!.body = result.body;
+        }
       }
+      this.send(req, res, record, pending!, generated ? 'LambdaGeneratedResponse' : 'Miss');
+    } catch (err) {
+      // A function failed (or the response could not be sent) after the origin answered: drop the
+      // unread body, or the paused response would hold its origin connection forever (and undici's
+      // pool.close() would wait for it at shutdown).
+      pending?.origin?.discard();
+      throw err;
     }
-    this.send(req, res, record, pending!, generated ? 'LambdaGeneratedResponse' : 'Miss');
   }
 
   private match(uri: string): BehaviorConfig | undefined {
@@ -182,13 +193,13 @@ export class RequestLifecycle {
    * What CloudFront adds after viewer-request: the origin (origin-request may change it), Host set to
    * the origin's domain (CloudFront's default when Host is not forwarded), X-Forwarded-For and Via.
    */
-  private toOriginRequest(request: CfRequest, origin: OriginConfig, req: IncomingMessage): CfRequest {
+  private toOriginRequest(request: CfRequest, origin: OriginConfig): CfRequest {
     // A copy: viewer-response later sees the viewer's request, not the one sent to the origin.
     const headers = cloneHeaders(request.headers);
     const defaultPort = origin.protocol === 'https' ? 443 : 80;
     setHeader(headers, 'Host', origin.port === defaultPort ? origin.domainName : `${origin.domainName}:${origin.port}`);
     const xff = headers['x-forwarded-for'];
-    const clientIp = req.socket.remoteAddress ?? '';
+    const clientIp = request.clientIp;
     if (xff === undefined) setHeader(headers, 'X-Forwarded-For', clientIp);
     else xff[xff.length - 1]!.value += `, ${clientIp}`;
     appendHeader(headers, 'Via', this.via);
@@ -210,6 +221,10 @@ export class RequestLifecycle {
   private fetchOrigin(req: IncomingMessage, request: CfRequest, origin: OriginConfig, body: Buffer | undefined): Promise<OriginResponse> {
     const custom = request.origin!.custom;
     const headers = cfHeadersToRaw(request.headers);
+    // Expect: 100-continue was met at this hop: Node's server answered 100 Continue to the viewer before
+    // the request reached us (RFC 9110 §10.1.1), and undici refuses to send Expect (UND_ERR_NOT_SUPPORTED),
+    // which turned every `curl --data-binary @big-file` into a 502.
+    stripHeader(headers, 'expect');
     // Origin custom headers are added by CloudFront last and win over viewer headers of the same name.
     for (const lower in custom.customHeaders) stripHeader(headers, lower);
     headers.push(...cfHeadersToRaw(custom.customHeaders));
@@ -248,6 +263,14 @@ export class RequestLifecycle {
       stripHeader(raw, 'content-length');
       stripHeader(raw, 'transfer-encoding');
       if (status !== 204 && status !== 304) raw.push('Content-Length', String(pending.body?.length ?? 0));
+    } else {
+      // The origin's body goes out unchanged, so its framing stays the origin's: a Content-Length a
+      // function changed would disagree with the bytes sent and corrupt the connection (RFC 9112 §6.3).
+      const sent = headerValues(pending.origin.rawHeaders, 'content-length');
+      if (headerValues(raw, 'content-length') !== sent) {
+        stripHeader(raw, 'content-length');
+        if (sent !== undefined) raw.push('Content-Length', sent);
+      }
     }
     raw.push('X-Cache', xCacheValue(cacheStatus), 'X-Verge-Request-Id', record.requestId);
     try {
@@ -304,6 +327,20 @@ function stripHeader(raw: string[], lower: string): void {
       i -= 2;
     }
   }
+}
+
+/** The values of one header in a flat [name, value…] list, joined; undefined when absent. */
+function headerValues(raw: readonly string[], lower: string): string | undefined {
+  let out: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === lower) out = out === undefined ? raw[i + 1]! : `${out}, ${raw[i + 1]!}`;
+  return out;
+}
+
+/** Splits a request hook's result into the request without `body` and the body to send upstream. */
+function takeBody(request: CfRequest, buffered: Buffer | undefined): { request: CfRequest; body: Buffer | undefined } {
+  if (request.body === undefined) return { request, body: buffered };
+  const { body, ...rest } = request;
+  return { request: rest, body: upstreamBody(body, buffered) };
 }
 
 function cloneHeaders(headers: CfHeaders): CfHeaders {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { VergeConfig } from '../config/types.ts';
@@ -53,8 +54,10 @@ export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOption
     lifecycle.handle(req, res);
   });
   server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    logger.debug({ type: 'client-error', err: err.message }, 'Malformed request from a client');
+    // Every response carries a request id, this one too (CloudFront's 400s carry X-Amz-Cf-Id).
+    const requestId = randomUUID();
+    if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\nX-Verge-Request-Id: ${requestId}\r\n\r\n`);
+    logger.debug({ type: 'client-error', requestId, err: err.message }, 'Malformed request from a client');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

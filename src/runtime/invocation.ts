@@ -63,18 +63,30 @@ export class Invocation {
         }
         return this.fail(err);
       }
-      // Microtasks ran at the end of the call, so a handler that awaited nothing real has settled by
-      // now; it is still 'P' only if the envelope was taken before its promise reactions ran.
-      if (env.s === 'P' && env.t.length === 0) {
-        for (const [level, line] of env.l) this.onConsole(level, line);
-        env = this.instance.poll();
-      }
-      return this.absorb(env) ?? this.wait();
+      return this.step(env) ?? this.wait();
     }
     return (this.instance.invoke(eventJson, contextJson, remaining, false) as Promise<Envelope>).then(
-      (env) => this.absorb(env) ?? this.wait(),
+      (env) => this.step(env) ?? this.wait(),
       (err) => this.fail(err),
     );
+  }
+
+  /**
+   * Takes in the envelope of one call. An entry builds its envelope before the call's microtasks run
+   * (isolated-vm runs them when the call returns), so a promise the call resolved (an async handler
+   * that awaited nothing real, a timer callback resolving an await) shows as pending: one cheap poll
+   * reads the state after them.
+   */
+  private step(env: Envelope): InvocationResult | undefined {
+    const result = this.absorb(env);
+    if (result !== undefined || this.done) return result;
+    let after: Envelope;
+    try {
+      after = this.instance.poll();
+    } catch (err) {
+      return this.fail(err);
+    }
+    return this.absorb(after);
   }
 
   private remainingMs(): number {
@@ -97,6 +109,9 @@ export class Invocation {
     }
     this.cleanup();
     if (env.s === 'R') return { ok: true, value: env.v };
+    // A failed invocation may have left the isolate's globals half-updated: the next request gets a
+    // fresh isolate (the pool disposes broken ones instead of keeping them warm).
+    this.instance.broken = true;
     if (env.s === 'V') return { ok: false, error: { serialisation: true, message: String(env.v) } };
     const info = thrownInfo(env.v);
     return {
@@ -119,7 +134,7 @@ export class Invocation {
     this.instance.fireTimer(timerId, this.remainingMs()).then(
       (env) => {
         if (this.done) return;
-        const result = this.absorb(env);
+        const result = this.step(env);
         if (result) this.finish(result);
       },
       (err) => {

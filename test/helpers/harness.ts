@@ -21,6 +21,8 @@ export interface TestOrigin {
   readonly url: string;
   readonly port: number;
   readonly seen: SeenRequest[];
+  /** TCP connections the origin has accepted so far (keep-alive reuse shows as fewer than requests). */
+  readonly connections: () => number;
   close(): Promise<void>;
 }
 
@@ -41,12 +43,15 @@ export async function startOrigin(
       handler(req, res, body);
     });
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     seen,
+    connections: () => connections,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
