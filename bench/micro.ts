@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/observability/logger.ts';
 import { HookRunner } from '../src/pipeline/hook-runner.ts';
-import { cfHeadersFromRaw } from '../src/pipeline/cf-headers.ts';
-import type { CfRequest } from '../src/pipeline/cf-types.ts';
+import type { EdgeRequest } from '../src/pipeline/edge-message.ts';
+import { stripHopByHop } from '../src/pipeline/header-list.ts';
 import { FunctionRegistry } from '../src/runtime/function-registry.ts';
 import { FunctionRuntime } from '../src/runtime/function-runtime.ts';
 
@@ -38,9 +38,9 @@ export async function microBenchmark(): Promise<MicroResult[]> {
     () => undefined,
   );
   const hooks = new HookRunner(runtime, registry, logger, { id: 'VERGEBENCH', domainName: 'bench.verge' });
-  const request = (): CfRequest => ({ clientIp: '127.0.0.1', headers: cfHeadersFromRaw(RAW_HEADERS), method: 'GET', querystring: 'a=1', uri: '/index.html' });
+  const request = (): EdgeRequest => ({ clientIp: '127.0.0.1', headers: stripHopByHop(RAW_HEADERS), method: 'GET', querystring: 'a=1', uri: '/index.html' });
   const results = [
-    await measure('cfHeadersFromRaw (10 headers)', 50_000, () => cfHeadersFromRaw(RAW_HEADERS)),
+    await measure('stripHopByHop (10 headers)', 50_000, () => stripHopByHop(RAW_HEADERS)),
     await measure(
       'warm viewer-request hook: event → isolate → validated result (logs to a null stream)',
       20_000,

@@ -1,7 +1,8 @@
 /**
- * The Lambda@Edge event shapes (CloudFront's "Lambda@Edge event structure"). The host keeps requests
- * and responses in this shape between hooks, so a function's result needs no translation to be the
- * next hook's input.
+ * Pieces of the Lambda@Edge event structure the host handles as objects: the request body with
+ * includeBody and the custom origin of origin-request events. Requests and responses themselves are
+ * EdgeRequest / EdgeResponse (edge-message.ts) on the host, with flat header lists; the full event
+ * objects are built inside the isolate.
  */
 
 export interface CfHeader {
@@ -28,30 +29,4 @@ export interface CfCustomOrigin {
   protocol: 'http' | 'https';
   readTimeout: number;
   sslProtocols: string[];
-}
-
-export interface CfRequest {
-  clientIp: string;
-  headers: CfHeaders;
-  method: string;
-  querystring: string;
-  uri: string;
-  body?: CfRequestBody;
-  origin?: { custom: CfCustomOrigin };
-}
-
-export interface CfResponse {
-  status: string;
-  statusDescription: string;
-  headers: CfHeaders;
-  /** Set by a function to generate or replace the body. */
-  body?: string;
-  bodyEncoding?: 'text' | 'base64';
-}
-
-export interface CfConfig {
-  distributionDomainName: string;
-  distributionId: string;
-  eventType: string;
-  requestId: string;
 }

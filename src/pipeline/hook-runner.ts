@@ -4,9 +4,10 @@ import { logEndAndReport, logFunctionConsole, logStart, type InvocationLogFields
 import type { Logger } from '../observability/logger.ts';
 import type { FunctionRegistry } from '../runtime/function-registry.ts';
 import type { FunctionRuntime } from '../runtime/function-runtime.ts';
-import { serialiseEvent, type DistributionInfo } from './cf-event.ts';
+import type { WireEvent } from '../runtime/isolate-instance.ts';
 import { validateRequestHookResult, validateResponseHookResult, type RequestHookResult, type ResponseHookResult } from './cf-result.ts';
-import type { CfRequest, CfResponse } from './cf-types.ts';
+import { decodeResult, encodeEvent, type DistributionInfo } from './cf-wire.ts';
+import type { EdgeRequest, EdgeResponse } from './edge-message.ts';
 import type { RequestEventType, ResponseEventType } from './hooks.ts';
 
 /**
@@ -26,20 +27,24 @@ export class HookRunner {
     this.distribution = distribution;
   }
 
-  async runRequestHook(eventType: RequestEventType, assoc: FunctionAssociation, request: CfRequest, requestId: string): Promise<RequestHookResult> {
-    const value = await this.invoke(eventType, assoc, requestId, serialiseEvent(eventType, this.distribution, requestId, request));
-    return this.validated(eventType, assoc, () => validateRequestHookResult(eventType, value, request));
+  async runRequestHook(eventType: RequestEventType, assoc: FunctionAssociation, request: EdgeRequest, requestId: string): Promise<RequestHookResult> {
+    const version = this.registry.get(assoc.name);
+    const event = encodeEvent(eventType, this.distribution, requestId, Date.now() + version.timeoutMs, request);
+    const payload = await this.invoke(eventType, assoc, requestId, event);
+    return this.validated(eventType, assoc, () => validateRequestHookResult(eventType, decodeResult(payload), request));
   }
 
   async runResponseHook(
     eventType: ResponseEventType,
     assoc: FunctionAssociation,
-    request: CfRequest,
-    response: CfResponse,
+    request: EdgeRequest,
+    response: EdgeResponse,
     requestId: string,
   ): Promise<ResponseHookResult> {
-    const value = await this.invoke(eventType, assoc, requestId, serialiseEvent(eventType, this.distribution, requestId, request, response));
-    return this.validated(eventType, assoc, () => validateResponseHookResult(eventType, value, response));
+    const version = this.registry.get(assoc.name);
+    const event = encodeEvent(eventType, this.distribution, requestId, Date.now() + version.timeoutMs, request, response);
+    const payload = await this.invoke(eventType, assoc, requestId, event);
+    return this.validated(eventType, assoc, () => validateResponseHookResult(eventType, decodeResult(payload), response));
   }
 
   /**
@@ -58,27 +63,24 @@ export class HookRunner {
     }
   }
 
-  private async invoke(eventType: EventType, assoc: FunctionAssociation, requestId: string, eventJson: string): Promise<unknown> {
+  /** Runs the function; resolves with its result on the wire, or throws its coded failure. */
+  private async invoke(eventType: EventType, assoc: FunctionAssociation, requestId: string, event: WireEvent): Promise<string> {
     const version = this.registry.get(assoc.name);
     const fields: InvocationLogFields = { function: version.name, version: version.version, eventType, requestId };
     const logger = this.logger;
     logStart(logger, fields);
     const { result, report } = await this.runtime.invoke({
       version,
-      eventJson,
+      event,
       requestId,
       onConsole: (level, line) => logFunctionConsole(logger, fields, level, line),
     });
-    logEndAndReport(logger, fields, report, result.ok ? 'ok' : 'error' in result ? codeOf(result.error) : 'error');
-    if (result.ok) return result.value;
-    const err = result.error;
+    const err = result.ok ? undefined : result.error;
+    logEndAndReport(logger, fields, report, err === undefined ? 'ok' : 'shape' in err ? 'VERGE_ERR_FUNCTION_INVALID_RESULT' : err.code);
+    if (err === undefined) return (result as { value: string }).value;
     const who = { function: version.name, version: version.version, eventType };
-    if ('serialisation' in err) throw new LambdaValidationError(`The ${eventType} function returned an invalid result: ${err.message}`, who);
+    if ('shape' in err) throw new LambdaValidationError(`The ${eventType} function returned an invalid result: ${err.message}`, who);
     Object.assign(err.details, who);
     throw err;
   }
-}
-
-function codeOf(err: { code?: string } | { serialisation: true }): string {
-  return 'code' in err && err.code ? err.code : 'VERGE_ERR_FUNCTION_INVALID_RESULT';
 }

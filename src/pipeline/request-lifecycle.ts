@@ -9,8 +9,9 @@ import { logAccess, type RequestRecord } from '../observability/access-log.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { OriginClient } from '../proxy/origin-client.ts';
 import type { OriginResponse } from '../proxy/origin-response.ts';
-import { appendHeader, cfHeadersFromRaw, cfHeadersToRaw, setHeader } from './cf-headers.ts';
-import type { CfCustomOrigin, CfHeaders, CfRequest, CfResponse } from './cf-types.ts';
+import type { CfCustomOrigin, CfHeaders } from './cf-types.ts';
+import type { EdgeRequest, EdgeResponse } from './edge-message.ts';
+import { headerValue, removeHeader, setHeader, stripHopByHop, titleCase, type HeaderList } from './header-list.ts';
 import type { HookRunner } from './hook-runner.ts';
 import { eventBody, hasRequestBody, readRequestBody, upstreamBody } from './request-body.ts';
 
@@ -23,7 +24,7 @@ export interface LifecycleOptions {
 
 /** A response ready to go to the viewer: from the origin (body unread) or from a function (body in hand). */
 interface PendingResponse {
-  response: CfResponse;
+  response: EdgeResponse;
   /** Set when a function generated or replaced the body. */
   body: Buffer | undefined;
   origin: OriginResponse | undefined;
@@ -85,9 +86,9 @@ export class RequestLifecycle {
     const behavior = this.match(record.uri);
     if (behavior === undefined) throw new NoBehaviorError(record.uri);
     const fns = behavior.functions;
-    let request: CfRequest = {
+    let request: EdgeRequest = {
       clientIp: req.socket.remoteAddress ?? '',
-      headers: cfHeadersFromRaw(req.rawHeaders),
+      headers: stripHopByHop(req.rawHeaders),
       method: req.method ?? 'GET',
       querystring: record.querystring,
       uri: record.uri,
@@ -142,7 +143,7 @@ export class RequestLifecycle {
           response: {
             status: String(originResponse.status),
             statusDescription: originResponse.statusText,
-            headers: cfHeadersFromRaw(originResponse.rawHeaders),
+            headers: stripHopByHop(originResponse.rawHeaders),
           },
           body: undefined,
           origin: originResponse,
@@ -161,7 +162,7 @@ export class RequestLifecycle {
 
       // Cache store goes here (a later issue).
 
-      appendHeader(pending!.response.headers, 'Via', this.via);
+      pending!.response.headers.push('Via', this.via);
       const viewerResponseFn = fns['viewer-response'];
       // CloudFront skips viewer-response when the origin (or origin-response) answered with an error.
       if (viewerResponseFn !== undefined && Number(pending!.response.status) < 400) {
@@ -193,19 +194,27 @@ export class RequestLifecycle {
    * What CloudFront adds after viewer-request: the origin (origin-request may change it), Host set to
    * the origin's domain (CloudFront's default when Host is not forwarded), X-Forwarded-For and Via.
    */
-  private toOriginRequest(request: CfRequest, origin: OriginConfig): CfRequest {
+  private toOriginRequest(request: EdgeRequest, origin: OriginConfig): EdgeRequest {
     // A copy: viewer-response later sees the viewer's request, not the one sent to the origin.
-    const headers = cloneHeaders(request.headers);
+    const headers = request.headers.slice();
     const defaultPort = origin.protocol === 'https' ? 443 : 80;
     setHeader(headers, 'Host', origin.port === defaultPort ? origin.domainName : `${origin.domainName}:${origin.port}`);
-    const xff = headers['x-forwarded-for'];
-    const clientIp = request.clientIp;
-    if (xff === undefined) setHeader(headers, 'X-Forwarded-For', clientIp);
-    else xff[xff.length - 1]!.value += `, ${clientIp}`;
-    appendHeader(headers, 'Via', this.via);
-    const customHeaders: CfCustomOrigin['customHeaders'] = {};
-    for (const [name, value] of Object.entries(origin.customHeaders)) appendHeader(customHeaders, name, value);
-    const custom: CfCustomOrigin = {
+    // X-Forwarded-For: the client's address appended to whatever the viewer sent (RFC 7239 §5.2 style list).
+    const xff = headerValue(headers, 'x-forwarded-for');
+    if (xff === undefined) headers.push('X-Forwarded-For', request.clientIp);
+    else setHeader(headers, 'X-Forwarded-For', `${xff.replaceAll('\n', ', ')}, ${request.clientIp}`);
+    headers.push('Via', this.via);
+    return { ...request, headers, origin: this.defaultOrigin(origin) };
+  }
+
+  /** The `origin.custom` object of the origin-request event, as CloudFront fills it from the origin's settings. */
+  private defaultOrigin(origin: OriginConfig): CfCustomOrigin {
+    const customHeaders: CfHeaders = {};
+    for (const [name, value] of Object.entries(origin.customHeaders)) {
+      const lower = name.toLowerCase();
+      (customHeaders[lower] ??= []).push({ key: name, value });
+    }
+    return {
       customHeaders,
       domainName: origin.domainName,
       keepaliveTimeout: 5,
@@ -215,21 +224,22 @@ export class RequestLifecycle {
       readTimeout: Math.ceil(origin.readTimeoutMs / 1000),
       sslProtocols: ['TLSv1.2'],
     };
-    return { ...request, headers, origin: { custom } };
   }
 
-  private fetchOrigin(req: IncomingMessage, request: CfRequest, origin: OriginConfig, body: Buffer | undefined): Promise<OriginResponse> {
-    const custom = request.origin!.custom;
-    const headers = cfHeadersToRaw(request.headers);
+  private fetchOrigin(req: IncomingMessage, request: EdgeRequest, origin: OriginConfig, body: Buffer | undefined): Promise<OriginResponse> {
+    const custom = request.origin!;
+    const headers = request.headers.slice();
     // Expect: 100-continue was met at this hop: Node's server answered 100 Continue to the viewer before
     // the request reached us (RFC 9110 §10.1.1), and undici refuses to send Expect (UND_ERR_NOT_SUPPORTED),
     // which turned every `curl --data-binary @big-file` into a 502.
-    stripHeader(headers, 'expect');
+    removeHeader(headers, 'expect');
     // Origin custom headers are added by CloudFront last and win over viewer headers of the same name.
-    for (const lower in custom.customHeaders) stripHeader(headers, lower);
-    headers.push(...cfHeadersToRaw(custom.customHeaders));
+    for (const lower in custom.customHeaders) {
+      removeHeader(headers, lower);
+      for (const e of custom.customHeaders[lower]!) headers.push(e.key ?? titleCase(lower), e.value);
+    }
     if (body !== undefined) {
-      stripHeader(headers, 'content-length');
+      removeHeader(headers, 'content-length');
       headers.push('Content-Length', String(body.length));
     }
     const changedOrigin = custom.domainName !== origin.domainName || custom.port !== origin.port || custom.protocol !== origin.protocol;
@@ -256,19 +266,19 @@ export class RequestLifecycle {
     const status = Number(response.status);
     record.status = status;
     record.cacheStatus = cacheStatus;
-    const raw = cfHeadersToRaw(response.headers);
+    const raw = response.headers.slice();
     const withBody = mayHaveBody(req.method ?? 'GET', status);
     if (pending.origin === undefined) {
       // A body from a function: its length is ours to state, whatever the headers said.
-      stripHeader(raw, 'content-length');
-      stripHeader(raw, 'transfer-encoding');
+      removeHeader(raw, 'content-length');
+      removeHeader(raw, 'transfer-encoding');
       if (status !== 204 && status !== 304) raw.push('Content-Length', String(pending.body?.length ?? 0));
     } else {
       // The origin's body goes out unchanged, so its framing stays the origin's: a Content-Length a
       // function changed would disagree with the bytes sent and corrupt the connection (RFC 9112 §6.3).
-      const sent = headerValues(pending.origin.rawHeaders, 'content-length');
-      if (headerValues(raw, 'content-length') !== sent) {
-        stripHeader(raw, 'content-length');
+      const sent = headerValue(pending.origin.rawHeaders, 'content-length');
+      if (headerValue(raw, 'content-length') !== sent) {
+        removeHeader(raw, 'content-length');
         if (sent !== undefined) raw.push('Content-Length', sent);
       }
     }
@@ -320,31 +330,10 @@ export class RequestLifecycle {
   }
 }
 
-function stripHeader(raw: string[], lower: string): void {
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === lower) {
-      raw.splice(i, 2);
-      i -= 2;
-    }
-  }
-}
-
-/** The values of one header in a flat [name, value…] list, joined; undefined when absent. */
-function headerValues(raw: readonly string[], lower: string): string | undefined {
-  let out: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === lower) out = out === undefined ? raw[i + 1]! : `${out}, ${raw[i + 1]!}`;
-  return out;
-}
-
 /** Splits a request hook's result into the request without `body` and the body to send upstream. */
-function takeBody(request: CfRequest, buffered: Buffer | undefined): { request: CfRequest; body: Buffer | undefined } {
+function takeBody(request: EdgeRequest, buffered: Buffer | undefined): { request: EdgeRequest; body: Buffer | undefined } {
   if (request.body === undefined) return { request, body: buffered };
   const { body, ...rest } = request;
   return { request: rest, body: upstreamBody(body, buffered) };
 }
 
-function cloneHeaders(headers: CfHeaders): CfHeaders {
-  const out: CfHeaders = {};
-  for (const lower in headers) out[lower] = headers[lower]!.map((e) => ({ ...e }));
-  return out;
-}

@@ -1,11 +1,13 @@
 /**
- * What every call into lambda-edge.isolate.js returns, decoded. The isolate side builds it with its
- * own captured JSON.stringify; the host trusts nothing in it beyond its shape.
+ * What every call into lambda-edge.isolate.js returns, decoded (the format is described at the top of
+ * that file). The isolate side builds it with its own captured intrinsics; the host trusts nothing in
+ * it beyond its framing, and the pipeline validates the payload as CloudFront validates results.
  */
 export interface Envelope {
-  /** R: result, E: the handler failed, V: the result could not be serialised, P: pending. */
+  /** R: result, E: the handler failed, V: the result has the wrong shape, P: pending. */
   readonly s: 'R' | 'E' | 'V' | 'P';
-  readonly v: unknown;
+  /** R: the wire result; E: JSON error info; V: a message; P: ''. */
+  readonly payload: string;
   /** Buffered console lines: [level, text]. */
   readonly l: ReadonlyArray<readonly [string, string]>;
   /** Timers the isolate asked for: [timerId, delayMs]. */
@@ -20,21 +22,35 @@ export interface ThrownInfo {
   readonly stack?: string;
 }
 
-export function decodeEnvelope(raw: unknown): Envelope {
-  if (typeof raw !== 'string') throw new TypeError('isolate returned a non-string envelope');
-  const env = JSON.parse(raw) as Envelope;
-  if (env === null || typeof env !== 'object' || typeof env.s !== 'string') throw new TypeError('isolate returned a malformed envelope');
-  return env;
+interface Meta {
+  l?: [string, string][];
+  t?: [number, number][];
+  c?: number[];
 }
 
-export function thrownInfo(v: unknown): ThrownInfo {
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
+const NONE: readonly never[] = Object.freeze([]);
+
+export function decodeEnvelope(raw: unknown): Envelope {
+  if (typeof raw !== 'string' || raw.length === 0) throw new TypeError('isolate returned a malformed envelope');
+  const s = raw[0] as Envelope['s'];
+  if (s !== 'R' && s !== 'E' && s !== 'V' && s !== 'P') throw new TypeError('isolate returned a malformed envelope');
+  const nl = raw.indexOf('\n');
+  const metaEnd = nl === -1 ? raw.length : nl;
+  const payload = nl === -1 ? '' : raw.slice(nl + 1);
+  if (metaEnd === 1) return { s, payload, l: NONE, t: NONE, c: NONE };
+  const meta = JSON.parse(raw.slice(1, metaEnd)) as Meta;
+  return { s, payload, l: Array.isArray(meta.l) ? meta.l : NONE, t: Array.isArray(meta.t) ? meta.t : NONE, c: Array.isArray(meta.c) ? meta.c : NONE };
+}
+
+export function thrownInfo(payload: string): ThrownInfo {
+  try {
+    const o = JSON.parse(payload) as Record<string, unknown>;
     return {
       name: typeof o.name === 'string' ? o.name : 'Error',
       message: typeof o.message === 'string' ? o.message : String(o.message),
       stack: typeof o.stack === 'string' ? o.stack : undefined,
     };
+  } catch {
+    return { name: 'Error', message: '[unreadable error]' };
   }
-  return { name: 'Error', message: String(v) };
 }

@@ -1,7 +1,7 @@
 import { LambdaExecutionError } from '../errors/function-errors.ts';
 import { Invocation, SyncSliceExceeded, type ConsoleSink, type InvocationResult } from './invocation.ts';
 import { IsolatePool } from './isolate-pool.ts';
-import type { IsolateInstance } from './isolate-instance.ts';
+import type { IsolateInstance, WireEvent } from './isolate-instance.ts';
 import type { FunctionVersion } from './function-version.ts';
 
 /** What Lambda prints in its REPORT line, measured per invocation. */
@@ -19,8 +19,8 @@ export interface InvocationReport {
 
 export interface InvokeRequest {
   readonly version: FunctionVersion;
-  /** The event, already serialised: the isolate parses it with its own JSON.parse. */
-  readonly eventJson: string;
+  /** The event on the wire; the isolate builds the Lambda@Edge object from it. */
+  readonly event: WireEvent;
   readonly requestId: string;
   readonly onConsole: ConsoleSink;
 }
@@ -64,15 +64,6 @@ export class FunctionRuntime {
       }
       initDurationMs = instance.initDurationMs;
     }
-    const contextJson = JSON.stringify({
-      functionName: version.name,
-      functionVersion: version.version,
-      invokedFunctionArn: `arn:verge:lambda:local:function:${version.name}:${version.version}`,
-      memoryLimitInMB: String(version.memoryMb),
-      awsRequestId: req.requestId,
-      logStreamName: `verge/${version.version}/${instance.id}`,
-      deadlineMs: Date.now() + version.timeoutMs,
-    });
     const run = (inst: IsolateInstance, sync: boolean): InvokeOutcome | Promise<InvokeOutcome> => {
       const cpuBefore = inst.cpuTimeNs();
       const invocation = new Invocation(inst, deadlineMs, req.onConsole);
@@ -84,7 +75,7 @@ export class FunctionRuntime {
       };
       let pending: InvocationResult | Promise<InvocationResult>;
       try {
-        pending = invocation.run(req.eventJson, contextJson, sync ? this.syncSliceMs : undefined);
+        pending = invocation.run(req.event, sync ? this.syncSliceMs : undefined);
       } catch (err) {
         if (!(err instanceof SyncSliceExceeded)) throw err;
         // Too slow for the node's thread: from now on this version runs on the pool.

@@ -1,15 +1,15 @@
 import { LambdaExecutionError } from '../errors/function-errors.ts';
 import { thrownInfo, type Envelope } from './envelope.ts';
-import type { IsolateInstance } from './isolate-instance.ts';
+import type { IsolateInstance, WireEvent } from './isolate-instance.ts';
 
 /** How an invocation ended, before the pipeline validates the value against the event's rules. */
 export type InvocationResult =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: LambdaExecutionError | SerialisationFailure };
+  | { readonly ok: true; /** The result on the wire (see lambda-edge.isolate.js). */ readonly value: string }
+  | { readonly ok: false; readonly error: LambdaExecutionError | ShapeFailure };
 
-/** The isolate produced a result that cannot be serialised (circular, BigInt…): a validation error. */
-export interface SerialisationFailure {
-  readonly serialisation: true;
+/** The result is not a request/response object, or cannot be serialised: a validation error. */
+export interface ShapeFailure {
+  readonly shape: true;
   readonly message: string;
 }
 
@@ -49,13 +49,13 @@ export class Invocation {
    * throws SyncSliceExceeded past it (nothing escaped the isolate: logs and timers are only handed back
    * with the envelope), so the caller can re-run it without a visible trace.
    */
-  run(eventJson: string, contextJson: string, syncSliceMs: number | undefined): InvocationResult | Promise<InvocationResult> {
+  run(event: WireEvent, syncSliceMs: number | undefined): InvocationResult | Promise<InvocationResult> {
     const remaining = this.remainingMs();
     if (syncSliceMs !== undefined) {
       const slice = Math.min(remaining, syncSliceMs);
       let env: Envelope;
       try {
-        env = this.instance.invoke(eventJson, contextJson, slice, true) as Envelope;
+        env = this.instance.invoke(event, slice, true) as Envelope;
       } catch (err) {
         if (slice < remaining && err instanceof Error && TIMED_OUT.test(err.message) && !this.instance.isolate.isDisposed) {
           this.instance.dispose();
@@ -65,7 +65,7 @@ export class Invocation {
       }
       return this.step(env) ?? this.wait();
     }
-    return (this.instance.invoke(eventJson, contextJson, remaining, false) as Promise<Envelope>).then(
+    return (this.instance.invoke(event, remaining, false) as Promise<Envelope>).then(
       (env) => this.step(env) ?? this.wait(),
       (err) => this.fail(err),
     );
@@ -108,12 +108,12 @@ export class Invocation {
       return undefined;
     }
     this.cleanup();
-    if (env.s === 'R') return { ok: true, value: env.v };
+    if (env.s === 'R') return { ok: true, value: env.payload };
     // A failed invocation may have left the isolate's globals half-updated: the next request gets a
     // fresh isolate (the pool disposes broken ones instead of keeping them warm).
     this.instance.broken = true;
-    if (env.s === 'V') return { ok: false, error: { serialisation: true, message: String(env.v) } };
-    const info = thrownInfo(env.v);
+    if (env.s === 'V') return { ok: false, error: { shape: true, message: env.payload } };
+    const info = thrownInfo(env.payload);
     return {
       ok: false,
       error: new LambdaExecutionError('VERGE_ERR_FUNCTION_THREW', `${info.name}: ${info.message}`, { stack: info.stack }),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
 import { LambdaExecutionError } from '../errors/function-errors.ts';
-import { decodeEnvelope, thrownInfo, type Envelope } from './envelope.ts';
+import { decodeEnvelope, type Envelope } from './envelope.ts';
 import type { FunctionVersion } from './function-version.ts';
 
 const BOOTSTRAP_SOURCE = readFileSync(new URL('./lambda-edge.isolate.js', import.meta.url), 'utf8');
@@ -19,6 +19,16 @@ const CJS_SUFFIX = '\n})';
 let nextInstanceId = 1;
 
 /**
+ * An event on the wire: its scalars as JSON (eventType `e`, requestId `r`, deadline `dl`, distribution
+ * `dn`/`di`, request `ip` `m` `u` `q` `b` `o`, response `s` `sd`) and headers as "Name\nvalue…" strings.
+ */
+export interface WireEvent {
+  readonly meta: string;
+  readonly requestHeaders: string;
+  readonly responseHeaders: string;
+}
+
+/**
  * One warm V8 isolate holding one function version: its own heap (capped at memoryMb), one context,
  * the bootstrap entry table and the user's handler. Used by one invocation at a time.
  */
@@ -31,7 +41,7 @@ export class IsolateInstance {
   /** Set when an invocation left the isolate in a state we cannot trust (timeout, memory, crash). */
   broken = false;
   private readonly context: ivm.Context;
-  private readonly invokeRef: ivm.Reference<(e: string, c: string) => string>;
+  private readonly invokeRef: ivm.Reference<(meta: string, requestHeaders: string, responseHeaders: string) => string>;
   private readonly pollRef: ivm.Reference<() => string>;
   private readonly fireTimerRef: ivm.Reference<(id: number) => string>;
 
@@ -49,15 +59,21 @@ export class IsolateInstance {
       });
       bootstrapCache ??= producedCache(bootstrap);
       const api = bootstrap.runSync(this.context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
-      this.invokeRef = api.getSync('invoke', { reference: true }) as ivm.Reference<(e: string, c: string) => string>;
+      this.invokeRef = api.getSync('invoke', { reference: true }) as ivm.Reference<(m: string, q: string, r: string) => string>;
       this.pollRef = api.getSync('poll', { reference: true }) as ivm.Reference<() => string>;
       this.fireTimerRef = api.getSync('fireTimer', { reference: true }) as ivm.Reference<(id: number) => string>;
-      const initEnvelope = this.loadUserCode(api, initTimeoutMs);
+      this.loadUserCode(api, initTimeoutMs);
+      const configure = api.getSync('configure', { reference: true }) as ivm.Reference<(c: string) => void>;
+      configure.applySync(undefined, [
+        JSON.stringify({
+          functionName: version.name,
+          functionVersion: version.version,
+          invokedFunctionArn: `arn:verge:lambda:local:function:${version.name}:${version.version}`,
+          memoryLimitInMB: String(version.memoryMb),
+          logStreamName: `verge/${version.version}/${this.id}`,
+        }),
+      ]);
       api.release();
-      if (initEnvelope.s === 'E') {
-        const info = thrownInfo(initEnvelope.v);
-        throw new LambdaExecutionError('VERGE_ERR_FUNCTION_LOAD', `${info.name}: ${info.message}`, { function: version.name });
-      }
     } catch (err) {
       this.dispose();
       throw toLoadError(err, this, version);
@@ -65,7 +81,7 @@ export class IsolateInstance {
     this.initDurationMs = performance.now() - started;
   }
 
-  private loadUserCode(api: ivm.Reference<Record<string, unknown>>, timeoutMs: number): Envelope {
+  private loadUserCode(api: ivm.Reference<Record<string, unknown>>, timeoutMs: number): void {
     const v = this.version;
     const filename = `file:///var/task/${basename(v.filename)}`;
     if (v.kind !== 'module') {
@@ -78,7 +94,8 @@ export class IsolateInstance {
         v.kind = 'commonjs';
         const moduleFunction = script.runSync(this.context, { reference: true, timeout: timeoutMs }) as ivm.Reference<unknown>;
         const init = api.getSync('initCommonJs', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
-        return decodeEnvelope(init.applySync(undefined, [moduleFunction.derefInto(), filename], { timeout: timeoutMs }));
+        init.applySync(undefined, [moduleFunction.derefInto(), filename], { timeout: timeoutMs });
+        return;
       } catch (err) {
         // Node's own rule (--experimental-detect-module): code that only parses as a module is a module.
         if (v.kind === 'commonjs' || !isModuleSyntaxError(err)) throw err;
@@ -91,13 +108,14 @@ export class IsolateInstance {
     });
     mod.evaluateSync({ timeout: timeoutMs });
     const init = api.getSync('initModule', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
-    return decodeEnvelope(init.applySync(undefined, [mod.namespace.derefInto()], { timeout: timeoutMs }));
+    init.applySync(undefined, [mod.namespace.derefInto()], { timeout: timeoutMs });
   }
 
   /** Starts an invocation; `sync` runs it on this thread, otherwise on isolated-vm's pool. */
-  invoke(eventJson: string, contextJson: string, timeoutMs: number, sync: boolean): Envelope | Promise<Envelope> {
-    if (sync) return decodeEnvelope(this.invokeRef.applySync(undefined, [eventJson, contextJson], { timeout: timeoutMs }));
-    return this.invokeRef.apply(undefined, [eventJson, contextJson], { timeout: timeoutMs }).then(decodeEnvelope);
+  invoke(event: WireEvent, timeoutMs: number, sync: boolean): Envelope | Promise<Envelope> {
+    const args: [string, string, string] = [event.meta, event.requestHeaders, event.responseHeaders];
+    if (sync) return decodeEnvelope(this.invokeRef.applySync(undefined, args, { timeout: timeoutMs }));
+    return this.invokeRef.apply(undefined, args, { timeout: timeoutMs }).then(decodeEnvelope);
   }
 
   poll(): Envelope {

@@ -3,11 +3,19 @@
 // reachable from here: the host talks to this file only through strings (JSON envelopes), so no host
 // object, prototype or callback ever crosses into user code.
 //
-// Every entry (invoke, poll, fireTimer) returns the same envelope, a JSON string:
-//   {"s": state, "v": value, "l": [[level, line], …], "t": [[timerId, delayMs], …], "c": [timerId, …]}
-// state: "R" result, "E" the handler failed (v = {name, message}), "V" the result is not serialisable,
-// "P" still pending (awaiting a timer). Logs and timer requests are buffered and handed back with the
-// envelope instead of calling the host: a call that is cut short leaves no trace outside the isolate.
+// The wire (docs/architecture.md, "The isolate boundary"): headers cross as one string, the raw
+// header list joined with "\n" ("Name\nvalue\nName\nvalue"; CR and LF can never occur inside a header),
+// scalars as a small JSON object. The CloudFront-shaped event is built here, from those strings, and
+// the handler's result is flattened back the same way; nothing crosses as an object graph.
+//
+// Every entry (invoke, poll, fireTimer) returns an envelope string:
+//   STATE META "\n" PAYLOAD
+// STATE: R (result), E (the handler failed), V (the result has the wrong shape), P (pending, awaiting
+// a timer). META: "" or JSON {l: [[level, line]…], t: [[timerId, delayMs]…], c: [timerId…]}: console
+// lines and timer requests are buffered and handed back with the envelope instead of calling the host,
+// so a call that is cut short leaves no trace outside the isolate. PAYLOAD for R: a JSON object of the
+// result's scalars ({t: "Q"|"S", uri, querystring, method, body, origin | status, statusDescription,
+// body, bodyEncoding}), "\n", the flattened headers; for E: JSON {name, message, stack}; for V: a message.
 (function bootstrap() {
   'use strict';
   // Captured now, so user code that replaces globals cannot change how we encode results.
@@ -26,6 +34,11 @@
   const mapDelete = Map.prototype.delete;
   const mapClear = Map.prototype.clear;
   const push = Array.prototype.push;
+  const split = String.prototype.split;
+  const toLowerCase = String.prototype.toLowerCase;
+  const toUpperCase = String.prototype.toUpperCase;
+  const indexOf = String.prototype.indexOf;
+  const keys = Object.keys;
 
   const MAX_LOG_LINES = 200;
   const MAX_LOG_LINE_CHARS = 8192;
@@ -37,7 +50,6 @@
   let timerCancels = [];
   const timers = new MapCtor();
   let nextTimerId = 1;
-  let requestId = '';
 
   // Invocation state: one invocation at a time per isolate, as in a Lambda execution environment.
   let state = 'P';
@@ -153,29 +165,122 @@
 
   function settle(seq, s, v) {
     if (seq !== invocationSeq || state !== 'P') return; // late callbacks of an earlier or settled invocation
-    state = s;
-    value = s === 'E' ? errorInfo(v) : v;
+    if (s === 'E') {
+      state = 'E';
+      value = stringify(errorInfo(v));
+      return;
+    }
+    try {
+      value = encodeResult(v);
+      state = 'R';
+    } catch (err) {
+      state = 'V';
+      value = err instanceof ShapeError ? err.message : 'The function result cannot be serialised: ' + errorInfo(err).message;
+    }
   }
 
   function envelope() {
-    let out;
-    let s = state;
-    let v = value;
     if (droppedLogs > 0) {
       push.call(logs, ['warn', droppedLogs + ' log lines dropped (more than ' + MAX_LOG_LINES + ' in one invocation)']);
       droppedLogs = 0;
     }
-    try {
-      out = stringify({ s, v: v === undefined ? null : v, l: logs, t: timerRequests, c: timerCancels });
-    } catch (err) {
-      out = stringify({ s: 'V', v: 'The function result cannot be serialised: ' + errorInfo(err).message, l: logs, t: [], c: [] });
+    let meta = '';
+    if (logs.length > 0 || timerRequests.length > 0 || timerCancels.length > 0) {
+      meta = stringify({ l: logs, t: timerRequests, c: timerCancels });
+      logs = [];
+      timerRequests = [];
+      timerCancels = [];
     }
-    if (out === undefined) out = stringify({ s: 'V', v: 'The function result cannot be serialised', l: logs, t: [], c: [] });
-    logs = [];
-    timerRequests = [];
-    timerCancels = [];
+    return state === 'P' ? 'P' + meta : state + meta + '\n' + value;
+  }
+
+  // ---- the wire: raw header strings <-> CloudFront header objects ----
+
+  class ShapeError extends Error {}
+
+  /** "Name\nvalue\n…" → {lowercase: [{key, value}…]}, duplicates kept in order. */
+  function cfHeaders(flat) {
+    const headers = {};
+    if (flat === '') return headers;
+    const parts = apply(split, flat, ['\n']);
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const key = parts[i];
+      const lower = apply(toLowerCase, key, []);
+      const entry = { key, value: parts[i + 1] };
+      const list = headers[lower];
+      if (list === undefined) headers[lower] = [entry];
+      else push.call(list, entry);
+    }
+    return headers;
+  }
+
+  /** Lambda@Edge fills a missing `key` with the name in Title-Case. */
+  function titleCase(name) {
+    let out = '';
+    let upper = true;
+    for (let i = 0; i < name.length; i++) {
+      const ch = name[i];
+      out += upper ? apply(toUpperCase, ch, []) : ch;
+      upper = ch === '-';
+    }
     return out;
   }
+
+  /** {lowercase: [{key, value}…]} → "Name\nvalue\n…"; the host re-validates every name and value. */
+  function flatHeaders(headers, path) {
+    if (headers === undefined) return '';
+    if (headers === null || typeof headers !== 'object' || isArray(headers)) throw new ShapeError(path + ' must be an object');
+    let out = '';
+    const names = keys(headers);
+    for (let n = 0; n < names.length; n++) {
+      const name = names[n];
+      const list = headers[name];
+      if (!isArray(list)) throw new ShapeError(path + '["' + name + '"] must be an array of {key, value}');
+      if (apply(toLowerCase, name, []) !== name) throw new ShapeError(path + '["' + name + '"]: header names must be lowercase object keys');
+      for (let i = 0; i < list.length; i++) {
+        const entry = list[i];
+        if (entry === null || typeof entry !== 'object' || typeof entry.value !== 'string') {
+          throw new ShapeError(path + '["' + name + '"][' + i + '].value must be a string');
+        }
+        let key = entry.key;
+        if (key === undefined) key = titleCase(name);
+        else if (typeof key !== 'string' || apply(toLowerCase, key, []) !== name) {
+          throw new ShapeError(path + '["' + name + '"][' + i + '].key must be the header name "' + name + '" in any case');
+        }
+        const v = entry.value;
+        if (apply(indexOf, v, ['\n']) !== -1 || apply(indexOf, v, ['\r']) !== -1 || apply(indexOf, key, ['\n']) !== -1) {
+          throw new ShapeError(path + '["' + name + '"][' + i + '] has characters not allowed in a header');
+        }
+        out += (out === '' ? '' : '\n') + key + '\n' + v;
+      }
+    }
+    return out;
+  }
+
+  /** A handler's result → wire payload: scalars as JSON, then the headers. */
+  function encodeResult(v) {
+    if (v === null || typeof v !== 'object' || isArray(v)) throw new ShapeError('expected a request or response object');
+    if ('status' in v) {
+      const scalars = { t: 'S', status: v.status, statusDescription: v.statusDescription, body: v.body, bodyEncoding: v.bodyEncoding };
+      return stringify(scalars) + '\n' + flatHeaders(v.headers, 'response.headers');
+    }
+    if (v.headers === undefined) throw new ShapeError('request.headers must be an object');
+    const scalars = { t: 'Q', uri: v.uri, querystring: v.querystring, method: v.method, body: v.body, origin: v.origin };
+    return stringify(scalars) + '\n' + flatHeaders(v.headers, 'request.headers');
+  }
+
+  /** The Lambda@Edge event, built from the wire: {Records: [{cf: {config, request, response?}}]}. */
+  function buildEvent(m, requestHeaders, responseHeaders) {
+    const request = { clientIp: m.ip, headers: cfHeaders(requestHeaders), method: m.m, querystring: m.q, uri: m.u };
+    if (m.b !== undefined) request.body = m.b;
+    if (m.o !== undefined) request.origin = { custom: m.o };
+    const cf = { config: { distributionDomainName: m.dn, distributionId: m.di, eventType: m.e, requestId: m.r }, request };
+    if (m.s !== undefined) cf.response = { status: m.s, statusDescription: m.sd, headers: cfHeaders(responseHeaders) };
+    return { Records: [{ cf }] };
+  }
+
+  // Per-version facts for `context`, set once by the host after the code loaded.
+  let staticContext = { functionName: '', functionVersion: '', invokedFunctionArn: '', memoryLimitInMB: '128', logStreamName: '' };
 
   let handler = null;
 
@@ -205,8 +310,16 @@
       return envelope();
     },
 
-    /** Starts one invocation. The result may be settled already when this returns (microtasks run after it). */
-    invoke(eventJson, contextJson) {
+    /** Per-version context fields, fixed for the isolate's life. */
+    configure(contextJson) {
+      staticContext = parse(contextJson);
+    },
+
+    /**
+     * Starts one invocation: `meta` is the event's scalars as JSON, the headers come as wire strings.
+     * The result may be settled already when this returns (microtasks run after it).
+     */
+    invoke(meta, requestHeaders, responseHeaders) {
       invocationSeq++;
       const seq = invocationSeq;
       state = 'P';
@@ -216,18 +329,18 @@
         settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: 'No handler' });
         return envelope();
       }
-      const event = parse(eventJson);
-      const ctx = parse(contextJson);
-      requestId = ctx.awsRequestId;
-      const deadline = ctx.deadlineMs;
+      const m = parse(meta);
+      const event = buildEvent(m, requestHeaders, responseHeaders);
+      const deadline = m.dl;
+      const sc = staticContext;
       const context = {
-        functionName: ctx.functionName,
-        functionVersion: ctx.functionVersion,
-        invokedFunctionArn: ctx.invokedFunctionArn,
-        memoryLimitInMB: ctx.memoryLimitInMB,
-        awsRequestId: ctx.awsRequestId,
-        logGroupName: '/aws/lambda/us-east-1.' + ctx.functionName,
-        logStreamName: ctx.logStreamName,
+        functionName: sc.functionName,
+        functionVersion: sc.functionVersion,
+        invokedFunctionArn: sc.invokedFunctionArn,
+        memoryLimitInMB: sc.memoryLimitInMB,
+        awsRequestId: m.r,
+        logGroupName: '/aws/lambda/us-east-1.' + sc.functionName,
+        logStreamName: sc.logStreamName,
         callbackWaitsForEmptyEventLoop: true,
         getRemainingTimeInMillis: () => Math.max(0, deadline - dateNow()),
         done: (err, res) => callback(err, res),

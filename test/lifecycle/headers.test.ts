@@ -82,10 +82,15 @@ describe.each(['/plain/a', '/through-functions/a'])('request headers to the orig
     expect(rawPairs(seen.rawHeaders, 'x-lower-upper')).toEqual([['X-Lower-upper', 'v']]);
   });
 
+  // Without a function the list passes as it arrived; through a function it passes the CloudFront
+  // object form, which groups entries under the name's first position.
   test('names keep the order in which they first arrived', async () => {
     await send(`${edge.url}${path}`, { headers: rawRequestHeaders(edge.url, ...VIEWER_HEADERS) });
     const names = rawNames(origin.seen.at(-1)!.rawHeaders).filter((n) => ['x-dup', 'accept', 'x-lower-upper'].includes(n.toLowerCase()));
-    expect(names.map((n) => n.toLowerCase())).toEqual(['x-dup', 'x-dup', 'x-dup', 'accept', 'x-lower-upper']);
+    const expected = path.startsWith('/plain')
+      ? rawNames(VIEWER_HEADERS).filter((n) => ['x-dup', 'accept', 'x-lower-upper'].includes(n.toLowerCase()))
+      : ['x-dup', 'x-dup', 'x-dup', 'accept', 'x-lower-upper'];
+    expect(names.map((n) => n.toLowerCase())).toEqual(expected.map((n) => n.toLowerCase()));
   });
 });
 
