@@ -52,7 +52,10 @@ export function logAccess(logger: Logger, location: string, req: IncomingMessage
     'cs-protocol-version': `HTTP/${req.httpVersion}`,
     'c-port': socket.remotePort ?? 0,
     'time-to-first-byte': r.firstByteMs === undefined ? '-' : round3((r.firstByteMs - r.startedMs) / 1000),
-    'x-edge-detailed-result-type': r.errorCode ?? r.cacheStatus,
+    // CloudFront's detailed type names the outcome class (LambdaExecutionError, …); our stable error
+    // code goes in a field of its own so the outcome stays one value (STYLE.md habit 9).
+    'x-edge-detailed-result-type': r.cacheStatus,
+    'x-verge-error-code': r.errorCode ?? '-',
   });
 }
 

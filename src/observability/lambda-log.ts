@@ -12,16 +12,21 @@ export interface InvocationLogFields {
 /** Lambda's console levels as pino levels. */
 const LEVELS: Readonly<Record<string, 'info' | 'warn' | 'error' | 'debug'>> = { info: 'info', warn: 'warn', error: 'error', debug: 'debug' };
 
+/** pino's numeric level for debug. */
+const DEBUG = 20;
+
 /**
  * The three lines Lambda writes around every invocation, with the same wording in `msg` so existing
- * log tooling keeps working, and the figures as fields for machines.
+ * log tooling keeps working, and the figures as fields for machines. REPORT carries everything START
+ * and END say (request id, version) plus the figures, so START and END are written at debug level:
+ * at info each line costs ~5 µs of the node's CPU, on every hook call of every request.
  */
 export function logStart(logger: Logger, f: InvocationLogFields): void {
-  logger.info({ type: 'START', ...f }, `START RequestId: ${f.requestId} Version: ${f.version}`);
+  if (logger.levelVal <= DEBUG) logger.debug({ type: 'START', ...f }, `START RequestId: ${f.requestId} Version: ${f.version}`);
 }
 
 export function logEndAndReport(logger: Logger, f: InvocationLogFields, r: InvocationReport, outcome: string): void {
-  logger.info({ type: 'END', ...f }, `END RequestId: ${f.requestId}`);
+  if (logger.levelVal <= DEBUG) logger.debug({ type: 'END', ...f }, `END RequestId: ${f.requestId}`);
   const init = r.initDurationMs === undefined ? '' : `\tInit Duration: ${r.initDurationMs.toFixed(2)} ms`;
   logger.info(
     {
