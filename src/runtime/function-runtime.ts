@@ -34,6 +34,8 @@ export interface FunctionRuntimeOptions {
   readonly maxWarmIsolates: number;
   /** Longest synchronous call made on the node's thread before a version moves to the thread pool. */
   readonly syncSliceMs: number;
+  /** Blank isolates kept ready per memory size (default 2); 0 makes every cold start create its own. */
+  readonly spareIsolates?: number;
 }
 
 const BYTES_PER_MB = 1024 * 1024;
@@ -45,7 +47,7 @@ export class FunctionRuntime {
   private readonly syncSliceMs: number;
 
   constructor(options: FunctionRuntimeOptions) {
-    this.pool = new IsolatePool({ maxWarmIsolates: options.maxWarmIsolates });
+    this.pool = new IsolatePool({ maxWarmIsolates: options.maxWarmIsolates, spareIsolates: options.spareIsolates ?? 2 });
     this.syncSliceMs = options.syncSliceMs;
   }
 

@@ -1,16 +1,8 @@
-import { readFileSync } from 'node:fs';
-import ivm from 'isolated-vm';
+import type ivm from 'isolated-vm';
+import { producedCache, type BlankIsolate } from './blank-isolate.ts';
 import { LambdaExecutionError } from '../errors/function-errors.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import type { FunctionVersion } from './function-version.ts';
-
-const BOOTSTRAP_SOURCE = readFileSync(new URL('./lambda-edge.isolate.js', import.meta.url), 'utf8');
-const BOOTSTRAP_FILENAME = 'verge:lambda-edge.isolate.js';
-/** V8 code cache of the bootstrap, shared by every isolate of this process. */
-let bootstrapCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
-
-/** The smallest heap isolated-vm accepts; a function's own memoryMb is usually far above it. */
-const MIN_ISOLATE_MEMORY_MB = 8;
 
 // CommonJS user code is wrapped on the first line so stack traces keep the file's line numbers.
 const CJS_PREFIX = '(function (exports, require, module, __filename, __dirname) {';
@@ -45,20 +37,18 @@ export class IsolateInstance {
   private readonly pollRef: ivm.Reference<() => string>;
   private readonly fireTimerRef: ivm.Reference<(id: number) => string>;
 
-  /** Cold start: creates the isolate, runs the bootstrap and the user module's top level. */
-  constructor(version: FunctionVersion, initTimeoutMs: number) {
-    const started = performance.now();
+  /**
+   * Cold start: takes a blank isolate (bootstrap loaded), loads the user module into it and runs its
+   * top level. `initDurationMs` counts from `started`, which includes making the blank isolate when
+   * none was ready.
+   */
+  constructor(version: FunctionVersion, blank: BlankIsolate, initTimeoutMs: number, started: number) {
     this.id = nextInstanceId++;
     this.version = version;
-    this.isolate = new ivm.Isolate({ memoryLimit: Math.max(MIN_ISOLATE_MEMORY_MB, version.memoryMb) });
+    this.isolate = blank.isolate;
+    this.context = blank.context;
+    const api = blank.api;
     try {
-      this.context = this.isolate.createContextSync();
-      const bootstrap = this.isolate.compileScriptSync(BOOTSTRAP_SOURCE, {
-        filename: BOOTSTRAP_FILENAME,
-        ...(bootstrapCache ? { cachedData: bootstrapCache } : { produceCachedData: true }),
-      });
-      bootstrapCache ??= producedCache(bootstrap);
-      const api = bootstrap.runSync(this.context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
       this.invokeRef = api.getSync('invoke', { reference: true }) as ivm.Reference<(m: string, q: string, r: string) => string>;
       this.pollRef = api.getSync('poll', { reference: true }) as ivm.Reference<() => string>;
       this.fireTimerRef = api.getSync('fireTimer', { reference: true }) as ivm.Reference<(id: number) => string>;
@@ -146,11 +136,6 @@ export class IsolateInstance {
     this.broken = true;
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
-}
-
-/** isolated-vm sets `cachedData` on a script compiled with produceCachedData (its typings omit it). */
-function producedCache(script: ivm.Script): ivm.ExternalCopy<ArrayBuffer> | undefined {
-  return (script as ivm.Script & ivm.CachedDataResult).cachedData;
 }
 
 function basename(path: string): string {

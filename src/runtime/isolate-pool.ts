@@ -1,10 +1,13 @@
 import { LRUCache } from 'lru-cache';
+import { BlankIsolateReserve } from './blank-isolate.ts';
 import { IsolateInstance } from './isolate-instance.ts';
 import type { FunctionVersion } from './function-version.ts';
 
 export interface IsolatePoolOptions {
   /** Idle warm isolates kept across all versions; the least recently used is disposed past this. */
   readonly maxWarmIsolates: number;
+  /** Blank isolates kept ready per memory size, to take isolate creation off cold starts. */
+  readonly spareIsolates: number;
 }
 
 /**
@@ -15,8 +18,10 @@ export interface IsolatePoolOptions {
 export class IsolatePool {
   private readonly idleByVersion = new Map<string, IsolateInstance[]>();
   private readonly lru: LRUCache<number, IsolateInstance>;
+  private readonly spares: BlankIsolateReserve;
 
   constructor(options: IsolatePoolOptions) {
+    this.spares = new BlankIsolateReserve(options.spareIsolates);
     this.lru = new LRUCache<number, IsolateInstance>({
       max: options.maxWarmIsolates,
       // Only an eviction retires an isolate; `delete` is how acquire() takes one out to use it.
@@ -39,7 +44,8 @@ export class IsolatePool {
 
   /** Creates a cold isolate; throws LambdaExecutionError when the code does not load. */
   create(version: FunctionVersion): IsolateInstance {
-    return new IsolateInstance(version, version.timeoutMs);
+    const started = performance.now();
+    return new IsolateInstance(version, this.spares.take(version.memoryMb), version.timeoutMs, started);
   }
 
   /** Returns an isolate after its invocation; broken ones are disposed, healthy ones kept warm. */
@@ -74,6 +80,7 @@ export class IsolatePool {
 
   close(): void {
     for (const key of [...this.idleByVersion.keys()]) this.retire(key);
+    this.spares.close();
   }
 
   private removeIdle(instance: IsolateInstance): void {
