@@ -1,4 +1,4 @@
-// Bench edge node: one Verge node from a config passed as JSON in argv[2]. Prints its port on stdout,
+// Bench edge node: one Verge node from a config passed as JSON in argv[2]. Writes "ready PORT" on stderr (stdout carries its JSON logs),
 // answers 'cpu' messages with process.cpuUsage() so the runner can compute CPU per request.
 import { parseConfig } from '../src/config/load-config.ts';
 import { createLogger } from '../src/observability/logger.ts';

@@ -86,6 +86,10 @@ function validateResponse(eventType: EventType, result: WireResult, inputHeaders
     if (encoding !== 'text' && encoding !== 'base64') throw invalid(eventType, 'response.bodyEncoding must be "text" or "base64"');
     if (encoding === 'base64' && !BASE64.test(v.body)) throw invalid(eventType, 'response.body is not valid base64');
     body = Buffer.from(v.body, encoding === 'base64' ? 'base64' : 'utf8');
+  }
+  // The quota covers the whole generated response, headers included: check it for every response a
+  // request hook generates, and for response hooks whenever they set a body.
+  if (v.body !== undefined || eventType === 'viewer-request' || eventType === 'origin-request') {
     const limit = GENERATED_RESPONSE_MAX_BYTES[eventType];
     let size = body.length;
     for (let i = 0; i < headers.length; i++) size += headers[i]!.length + 2;

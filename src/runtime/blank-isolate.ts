@@ -52,7 +52,7 @@ export function producedCache(script: ivm.Script): ivm.ExternalCopy<ArrayBuffer>
 export class BlankIsolateReserve {
   private readonly ready = new Map<number, BlankIsolate[]>();
   private readonly perSize: number;
-  private refillScheduled = false;
+  private readonly refilling = new Set<number>();
   private closed = false;
 
   constructor(perSize: number) {
@@ -66,10 +66,10 @@ export class BlankIsolateReserve {
   }
 
   private scheduleRefill(memoryMb: number): void {
-    if (this.perSize === 0 || this.refillScheduled || this.closed) return;
-    this.refillScheduled = true;
+    if (this.perSize === 0 || this.refilling.has(memoryMb) || this.closed) return;
+    this.refilling.add(memoryMb);
     setImmediate(() => {
-      this.refillScheduled = false;
+      this.refilling.delete(memoryMb);
       if (this.closed) return;
       let list = this.ready.get(memoryMb);
       if (list === undefined) this.ready.set(memoryMb, (list = []));

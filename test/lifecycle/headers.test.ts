@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fn, PASS_REQUEST, PASS_RESPONSE, rawNames, rawPairs, rawRequestHeaders } from '../helpers/cf-fixtures.ts';
 import { send, startEdge, startOrigin, type TestEdge, type TestOrigin } from '../helpers/harness.ts';
 
-// Headers cross the isolate boundary as {lowercase: [{key, value}…]} and back: duplicates, their order
-// and the case of each name survive both ways; an entry without `key` is sent in Title-Case, as
+// Functions see headers as {lowercase: [{key, value}…]} and hand them back that way: duplicates, their
+// order and the case of each name survive both ways; an entry without `key` is sent in Title-Case, as
 // Lambda@Edge fills a missing key.
 
 let origin: TestOrigin;

@@ -40,6 +40,7 @@ const REQUEST_CASES = `
   'undefined': () => undefined,
   'circular': (r) => { r.self = r; return r; },
   'bigint': () => ({ status: 200n }),
+  'headers-over-40k': () => ({ status: '200', headers: { 'x-big': [{ key: 'X-Big', value: 'h'.repeat(41 * 1024) }] } }),
   'status-199': () => generated(199),
   'status-600': () => generated(600),
   'status-text': () => generated('OK'),
@@ -282,6 +283,10 @@ describe('bodies', () => {
     expect(under.status).toBe(200);
     expect(under.body.length).toBe(39 * KB);
     await expectValidationError(await call('viewer-request', `size-${40 * KB + 1}`));
+  });
+
+  test('viewer-request: a generated response without a body but with over 40 KB of headers answers 502', async () => {
+    await expectValidationError(await call('viewer-request', 'headers-over-40k'), 'over the 40960-byte limit');
   });
 
   test('origin-request: a generated body 1 KB under 1 MB passes, one byte over 1 MB answers 502', async () => {
