@@ -1,5 +1,6 @@
 import type { EventType } from '../config/types.ts';
 import type { InvocationReport } from '../runtime/function-runtime.ts';
+import { infoLineWriter, q } from './json-line.ts';
 import type { Logger } from './logger.ts';
 
 export interface InvocationLogFields {
@@ -28,20 +29,30 @@ export function logStart(logger: Logger, f: InvocationLogFields): void {
 export function logEndAndReport(logger: Logger, f: InvocationLogFields, r: InvocationReport, outcome: string): void {
   if (logger.levelVal <= DEBUG) logger.debug({ type: 'END', ...f }, `END RequestId: ${f.requestId}`);
   const init = r.initDurationMs === undefined ? '' : `\tInit Duration: ${r.initDurationMs.toFixed(2)} ms`;
-  logger.info(
-    {
-      type: 'REPORT',
-      ...f,
-      durationMs: round2(r.durationMs),
-      billedDurationMs: r.billedDurationMs,
-      memorySizeMb: r.memorySizeMb,
-      maxMemoryUsedMb: r.maxMemoryUsedMb,
-      initDurationMs: r.initDurationMs === undefined ? undefined : round2(r.initDurationMs),
-      cpuTimeUs: Math.round(r.cpuTimeUs),
-      outcome,
-    },
-    `REPORT RequestId: ${f.requestId}\tDuration: ${r.durationMs.toFixed(2)} ms\tBilled Duration: ${r.billedDurationMs} ms\tMemory Size: ${r.memorySizeMb} MB\tMax Memory Used: ${r.maxMemoryUsedMb} MB${init}`,
+  const msg = `REPORT RequestId: ${f.requestId}\tDuration: ${r.durationMs.toFixed(2)} ms\tBilled Duration: ${r.billedDurationMs} ms\tMemory Size: ${r.memorySizeMb} MB\tMax Memory Used: ${r.maxMemoryUsedMb} MB${init}`;
+  const write = infoLineWriter(logger);
+  if (write === undefined) {
+    if (logger.isLevelEnabled('info')) logger.info({ type: 'REPORT', ...f, ...reportFigures(r), outcome }, msg);
+    return;
+  }
+  const fig = reportFigures(r);
+  write(
+    `"type":"REPORT","function":${q(f.function)},"version":${q(f.version)},"eventType":"${f.eventType}","requestId":${q(f.requestId)},` +
+      `"durationMs":${fig.durationMs},"billedDurationMs":${fig.billedDurationMs},"memorySizeMb":${fig.memorySizeMb},"maxMemoryUsedMb":${fig.maxMemoryUsedMb},` +
+      `${fig.initDurationMs === undefined ? '' : `"initDurationMs":${fig.initDurationMs},`}"cpuTimeUs":${fig.cpuTimeUs},"outcome":${q(outcome)}`,
+    msg,
   );
+}
+
+function reportFigures(r: InvocationReport) {
+  return {
+    durationMs: round2(r.durationMs),
+    billedDurationMs: r.billedDurationMs,
+    memorySizeMb: r.memorySizeMb,
+    maxMemoryUsedMb: r.maxMemoryUsedMb,
+    initDurationMs: r.initDurationMs === undefined ? undefined : round2(r.initDurationMs),
+    cpuTimeUs: Math.round(r.cpuTimeUs),
+  };
 }
 
 /** One console.* line from inside a function, tagged with the request it belongs to. */

@@ -109,7 +109,9 @@ export class IsolateInstance {
   }
 
   poll(): Envelope {
-    return decodeEnvelope(this.pollRef.applySync(undefined, [], { timeout: 1000 }));
+    // No timeout: poll runs only our own code, and the microtasks it could run were drained when the
+    // previous call returned (that call's own timeout bounded them).
+    return decodeEnvelope(this.pollRef.applySync(undefined, []));
   }
 
   fireTimer(timerId: number, timeoutMs: number): Promise<Envelope> {
