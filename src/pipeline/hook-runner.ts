@@ -3,6 +3,7 @@ import { LambdaValidationError } from '../errors/function-errors.ts';
 import { logEndAndReport, logFunctionConsole, logStart, type InvocationLogFields } from '../observability/lambda-log.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { FunctionRegistry } from '../runtime/function-registry.ts';
+import { CallBatch } from '../runtime/call-batch.ts';
 import type { FunctionRuntime } from '../runtime/function-runtime.ts';
 import type { WireEvent } from '../runtime/isolate-instance.ts';
 import { validateRequestHookResult, validateResponseHookResult, type RequestHookResult, type ResponseHookResult } from './cf-result.ts';
@@ -19,6 +20,7 @@ export class HookRunner {
   private readonly registry: FunctionRegistry;
   private readonly logger: Logger;
   private readonly distribution: DistributionInfo;
+  private readonly batch = new CallBatch();
 
   constructor(runtime: FunctionRuntime, registry: FunctionRegistry, logger: Logger, distribution: DistributionInfo) {
     this.runtime = runtime;
@@ -69,12 +71,9 @@ export class HookRunner {
     const fields: InvocationLogFields = { function: version.name, version: version.version, eventType, requestId };
     const logger = this.logger;
     logStart(logger, fields);
-    const { result, report } = await this.runtime.invoke({
-      version,
-      event,
-      requestId,
-      onConsole: (level, line) => logFunctionConsole(logger, fields, level, line),
-    });
+    const { result, report } = await this.batch.run(version.key, () =>
+      this.runtime.invoke({ version, event, requestId, onConsole: (level, line) => logFunctionConsole(logger, fields, level, line) }),
+    );
     const err = result.ok ? undefined : result.error;
     logEndAndReport(logger, fields, report, err === undefined ? 'ok' : 'shape' in err ? 'VERGE_ERR_FUNCTION_INVALID_RESULT' : err.code);
     if (err === undefined) return (result as { value: string }).value;
