@@ -36,7 +36,11 @@ export interface EdgeNode {
 export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOptions = {}): Promise<EdgeNode> {
   const logger = options.logger ?? createLogger();
   const runtime = new FunctionRuntime({ maxWarmIsolates: options.maxWarmIsolates ?? 256, syncSliceMs: options.syncSliceMs ?? 50 });
-  const registry = new FunctionRegistry(config.functions, (key) => runtime.retire(key));
+  const registry = new FunctionRegistry(
+    config.functions,
+    (key) => runtime.retire(key),
+    (version) => runtime.prewarm(version),
+  );
   if (options.watch) registry.watch(logger);
   const origins = new OriginClient();
   const hooks = new HookRunner(runtime, registry, logger, config.distribution);

@@ -13,9 +13,15 @@ export class FunctionRegistry {
   private readonly configs = new Map<string, FunctionConfig>();
   private readonly watchers: FSWatcher[] = [];
   private readonly onRetire: (versionKey: string) => void;
+  private readonly prepare: (version: FunctionVersion) => void;
 
-  constructor(functions: readonly FunctionConfig[], onRetire: (versionKey: string) => void) {
+  /**
+   * `prepare` loads a new version before it replaces the running one (and throws when it does not
+   * load); `onRetire` frees what the replaced version held.
+   */
+  constructor(functions: readonly FunctionConfig[], onRetire: (versionKey: string) => void, prepare: (version: FunctionVersion) => void = () => undefined) {
     this.onRetire = onRetire;
+    this.prepare = prepare;
     for (const config of functions) {
       this.configs.set(config.name, config);
       this.versions.set(config.name, loadFunctionVersion(config));
@@ -29,13 +35,18 @@ export class FunctionRegistry {
     return v;
   }
 
-  /** Re-reads a function's code; a different hash replaces the version. Returns the new version if any. */
+  /**
+   * Re-reads a function's code; a different hash replaces the version once it has loaded into a warm
+   * isolate, so an edit that does not load (a syntax error) keeps the running version serving.
+   * Returns the new version if any; throws the load error otherwise.
+   */
   reload(name: string): FunctionVersion | undefined {
     const config = this.configs.get(name);
     const old = this.versions.get(name);
     if (config === undefined || old === undefined) return undefined;
     const next = loadFunctionVersion(config);
     if (next.key === old.key) return undefined;
+    this.prepare(next);
     this.versions.set(name, next);
     this.onRetire(old.key);
     return next;
@@ -53,7 +64,8 @@ export class FunctionRegistry {
             const v = this.reload(name);
             if (v) logger.info({ type: 'function-reloaded', function: name, version: v.version }, `Reloaded ${name} (version ${v.version})`);
           } catch (err) {
-            logger.warn({ type: 'function-reload-failed', function: name, err: String(err) }, `Could not reload ${name}; keeping the running version`);
+            const code = (err as { code?: string }).code ?? 'VERGE_ERR_FUNCTION_LOAD';
+            logger.warn({ type: 'function-reload-failed', code, function: name, err: (err as Error).message ?? String(err) }, `Could not reload ${name}; keeping the running version`);
           }
         }, 50);
       });

@@ -118,6 +118,11 @@ export class FunctionRuntime {
     };
   }
 
+  /** Loads a version into a warm isolate ahead of its first request; throws if its code does not load. */
+  prewarm(version: FunctionVersion): void {
+    this.pool.release(this.pool.create(version));
+  }
+
   /** Drops warm isolates of a version that was replaced. */
   retire(versionKey: string): void {
     this.pool.retire(versionKey);

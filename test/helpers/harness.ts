@@ -136,10 +136,10 @@ export function send(
 }
 
 /** Waits until `predicate` holds (log lines are written asynchronously), or fails after timeoutMs. */
-export async function eventually<T>(predicate: () => T | undefined | false, timeoutMs = 2_000): Promise<T> {
+export async function eventually<T>(predicate: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 2_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = predicate();
+    const value = await predicate();
     if (value) return value;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
