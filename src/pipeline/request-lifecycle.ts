@@ -46,6 +46,7 @@ export class RequestLifecycle {
   private readonly origins: OriginClient;
   private readonly logger: Logger;
   private readonly originsById: ReadonlyMap<string, OriginConfig>;
+  private readonly defaultOrigins: ReadonlyMap<string, CfCustomOrigin>;
   /** CloudFront: `Via: 1.1 d111111abcdef8.cloudfront.net (CloudFront)`. */
   private readonly via: string;
 
@@ -55,6 +56,8 @@ export class RequestLifecycle {
     this.origins = options.origins;
     this.logger = options.logger;
     this.originsById = new Map(options.config.origins.map((o) => [o.id, o]));
+    // Built once per origin: nothing mutates it (a function's change to the origin is a new object).
+    this.defaultOrigins = new Map(options.config.origins.map((o) => [o.id, RequestLifecycle.defaultOrigin(o)]));
     this.via = `1.1 ${options.config.distribution.domainName} (Verge)`;
   }
 
@@ -204,26 +207,27 @@ export class RequestLifecycle {
     if (xff === undefined) headers.push('X-Forwarded-For', request.clientIp);
     else setHeader(headers, 'X-Forwarded-For', `${xff.replaceAll('\n', ', ')}, ${request.clientIp}`);
     headers.push('Via', this.via);
-    return { ...request, headers, origin: this.defaultOrigin(origin) };
+    return { ...request, headers, origin: this.defaultOrigins.get(origin.id)! };
   }
 
   /** The `origin.custom` object of the origin-request event, as CloudFront fills it from the origin's settings. */
-  private defaultOrigin(origin: OriginConfig): CfCustomOrigin {
+  private static defaultOrigin(origin: OriginConfig): CfCustomOrigin {
     const customHeaders: CfHeaders = {};
     for (const [name, value] of Object.entries(origin.customHeaders)) {
       const lower = name.toLowerCase();
-      (customHeaders[lower] ??= []).push({ key: name, value });
+      (customHeaders[lower] ??= []).push(Object.freeze({ key: name, value }));
     }
-    return {
-      customHeaders,
+    for (const lower in customHeaders) Object.freeze(customHeaders[lower]);
+    return Object.freeze({
+      customHeaders: Object.freeze(customHeaders),
       domainName: origin.domainName,
       keepaliveTimeout: 5,
       path: origin.path,
       port: origin.port,
       protocol: origin.protocol,
       readTimeout: Math.ceil(origin.readTimeoutMs / 1000),
-      sslProtocols: ['TLSv1.2'],
-    };
+      sslProtocols: Object.freeze(['TLSv1.2']) as string[],
+    });
   }
 
   private fetchOrigin(req: IncomingMessage, request: EdgeRequest, origin: OriginConfig, body: Buffer | undefined): Promise<OriginResponse> {
