@@ -8,6 +8,7 @@ export default defineConfig({
     pool: 'forks',
     execArgv: ['--no-node-snapshot'],
     maxWorkers: 2,
+    reporters: ['default', './test/reporters/plain-summary.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
