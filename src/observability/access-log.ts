@@ -43,7 +43,8 @@ export function logAccess(logger: Logger, location: string, req: IncomingMessage
     // CloudFront's detailed type names the outcome class (LambdaExecutionError, …); our stable error
     // code goes in a field of its own so the outcome stays one value (STYLE.md habit 9).
     `"x-edge-detailed-result-type":"${r.cacheStatus}","x-verge-error-code":${q(r.errorCode)}`;
-  if (write !== undefined) write(body);
+  // CloudFront's `date` and `time` fields carry the timestamp; pino's own `time` key would collide.
+  if (write !== undefined) write(body, undefined, false);
   else if (logger.isLevelEnabled('info')) logger.info(JSON.parse(`{${body}}`));
 }
 

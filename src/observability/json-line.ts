@@ -18,7 +18,8 @@ export function infoLineWriter(logger: Logger): LineWriter | undefined {
   return w ?? undefined;
 }
 
-export type LineWriter = (body: string, msg?: string) => void;
+/** `withTime: false` leaves out pino's `time` key, for records that carry their own `time` field. */
+export type LineWriter = (body: string, msg?: string, withTime?: boolean) => void;
 
 /** One writer per logger: Verge never changes a logger's level after creating it. */
 const writers = new WeakMap<Logger, LineWriter | null>();
@@ -27,8 +28,9 @@ function makeWriter(logger: Logger): LineWriter | undefined {
   if (!logger.isLevelEnabled('info')) return undefined;
   const stream = (logger as unknown as Record<symbol, Writable>)[pino.symbols.streamSym];
   if (stream === undefined || typeof stream.write !== 'function') return undefined;
-  return (body, msg) => {
-    stream.write(`{"level":"info","time":"${new Date().toISOString()}",${body}${msg === undefined ? '' : `,"msg":${JSON.stringify(msg)}`}}\n`);
+  return (body, msg, withTime = true) => {
+    const time = withTime ? `"time":"${new Date().toISOString()}",` : '';
+    stream.write(`{"level":"info",${time}${body}${msg === undefined ? '' : `,"msg":${JSON.stringify(msg)}`}}\n`);
   };
 }
 
