@@ -22,22 +22,27 @@
   const stringify = JSON.stringify;
   const parse = JSON.parse;
   const PromiseCtor = Promise;
-  const promiseThen = Promise.prototype.then;
   const apply = Reflect.apply;
   const dateNow = Date.now;
   const StringCtor = String;
   const ObjectCtor = Object;
   const isArray = Array.isArray;
   const MapCtor = Map;
-  const mapGet = Map.prototype.get;
-  const mapSet = Map.prototype.set;
-  const mapDelete = Map.prototype.delete;
-  const mapClear = Map.prototype.clear;
-  const push = Array.prototype.push;
-  const split = String.prototype.split;
-  const toLowerCase = String.prototype.toLowerCase;
-  const toUpperCase = String.prototype.toUpperCase;
-  const indexOf = String.prototype.indexOf;
+  // Methods taken off the prototypes now and called as plain functions (Node's "primordials"): user
+  // code that later replaces String.prototype.split or Function.prototype.call cannot change them,
+  // and a direct call allocates no arguments array as Reflect.apply(fn, self, [args]) does.
+  const uncurryThis = Function.prototype.call.bind.bind(Function.prototype.call);
+  const MapGet = uncurryThis(Map.prototype.get);
+  const MapSet = uncurryThis(Map.prototype.set);
+  const MapDelete = uncurryThis(Map.prototype.delete);
+  const MapClear = uncurryThis(Map.prototype.clear);
+  const ArrayPush = uncurryThis(Array.prototype.push);
+  const StringSplit = uncurryThis(String.prototype.split);
+  const StringToLowerCase = uncurryThis(String.prototype.toLowerCase);
+  const StringToUpperCase = uncurryThis(String.prototype.toUpperCase);
+  const StringIndexOf = uncurryThis(String.prototype.indexOf);
+  const PromiseThen = uncurryThis(Promise.prototype.then);
+  const FunctionCall = uncurryThis(Function.prototype.call);
   const keys = Object.keys;
 
   const MAX_LOG_LINES = 200;
@@ -122,7 +127,7 @@
       line = '[unprintable log arguments]';
     }
     if (line.length > MAX_LOG_LINE_CHARS) line = line.slice(0, MAX_LOG_LINE_CHARS) + '… [truncated]';
-    push.call(logs, [level, line]);
+    ArrayPush(logs, [level, line]);
   }
 
   const consoleObject = {
@@ -140,14 +145,14 @@
     if (typeof callback !== 'function') throw new TypeError('setTimeout: callback must be a function');
     if (timers.size >= MAX_TIMERS) throw new RangeError('setTimeout: more than ' + MAX_TIMERS + ' pending timers');
     const id = nextTimerId++;
-    apply(mapSet, timers, [id, { callback, args }]);
+    MapSet(timers, id, { callback, args });
     let ms = Number(delayMs);
     if (!(ms >= 0)) ms = 0;
-    push.call(timerRequests, [id, Math.min(ms, 2147483647)]);
+    ArrayPush(timerRequests, [id, Math.min(ms, 2147483647)]);
     return id;
   }
   function clearTimeout(id) {
-    if (apply(mapDelete, timers, [id])) push.call(timerCancels, id);
+    if (MapDelete(timers, id)) ArrayPush(timerCancels, id);
   }
   ObjectCtor.defineProperty(globalThis, 'setTimeout', { value: setTimeout, writable: true, configurable: true });
   ObjectCtor.defineProperty(globalThis, 'clearTimeout', { value: clearTimeout, writable: true, configurable: true });
@@ -181,7 +186,7 @@
 
   function envelope() {
     if (droppedLogs > 0) {
-      push.call(logs, ['warn', droppedLogs + ' log lines dropped (more than ' + MAX_LOG_LINES + ' in one invocation)']);
+      ArrayPush(logs, ['warn', droppedLogs + ' log lines dropped (more than ' + MAX_LOG_LINES + ' in one invocation)']);
       droppedLogs = 0;
     }
     let meta = '';
@@ -202,14 +207,14 @@
   function cfHeaders(flat) {
     const headers = {};
     if (flat === '') return headers;
-    const parts = apply(split, flat, ['\n']);
+    const parts = StringSplit(flat, '\n');
     for (let i = 0; i + 1 < parts.length; i += 2) {
       const key = parts[i];
-      const lower = apply(toLowerCase, key, []);
+      const lower = StringToLowerCase(key);
       const entry = { key, value: parts[i + 1] };
       const list = headers[lower];
       if (list === undefined) headers[lower] = [entry];
-      else push.call(list, entry);
+      else ArrayPush(list, entry);
     }
     return headers;
   }
@@ -220,7 +225,7 @@
     let upper = true;
     for (let i = 0; i < name.length; i++) {
       const ch = name[i];
-      out += upper ? apply(toUpperCase, ch, []) : ch;
+      out += upper ? StringToUpperCase(ch) : ch;
       upper = ch === '-';
     }
     return out;
@@ -236,7 +241,7 @@
       const name = names[n];
       const list = headers[name];
       if (!isArray(list)) throw new ShapeError(path + '["' + name + '"] must be an array of {key, value}');
-      if (apply(toLowerCase, name, []) !== name) throw new ShapeError(path + '["' + name + '"]: header names must be lowercase object keys');
+      if (StringToLowerCase(name) !== name) throw new ShapeError(path + '["' + name + '"]: header names must be lowercase object keys');
       for (let i = 0; i < list.length; i++) {
         const entry = list[i];
         if (entry === null || typeof entry !== 'object' || typeof entry.value !== 'string') {
@@ -244,11 +249,11 @@
         }
         let key = entry.key;
         if (key === undefined) key = titleCase(name);
-        else if (typeof key !== 'string' || apply(toLowerCase, key, []) !== name) {
+        else if (typeof key !== 'string' || StringToLowerCase(key) !== name) {
           throw new ShapeError(path + '["' + name + '"][' + i + '].key must be the header name "' + name + '" in any case');
         }
         const v = entry.value;
-        if (apply(indexOf, v, ['\n']) !== -1 || apply(indexOf, v, ['\r']) !== -1 || apply(indexOf, key, ['\n']) !== -1) {
+        if (StringIndexOf(v, '\n') !== -1 || StringIndexOf(v, '\r') !== -1 || StringIndexOf(key, '\n') !== -1) {
           throw new ShapeError(path + '["' + name + '"][' + i + '] has characters not allowed in a header');
         }
         out += (out === '' ? '' : '\n') + key + '\n' + v;
@@ -291,7 +296,7 @@
       const require = (name) => {
         throw new Error("Cannot find module '" + StringCtor(name) + "': it is not available in the Verge sandbox");
       };
-      moduleFunction.call(module.exports, module.exports, require, module, filename, '/var/task');
+      FunctionCall(moduleFunction, module.exports, module.exports, require, module, filename, '/var/task');
       const exp = module.exports;
       if (exp !== null && (typeof exp === 'object' || typeof exp === 'function')) {
         if (typeof exp.handler === 'function') handler = exp.handler;
@@ -324,7 +329,7 @@
       const seq = invocationSeq;
       state = 'P';
       value = null;
-      apply(mapClear, timers, []);
+      MapClear(timers);
       if (handler === null) {
         settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: 'No handler' });
         return envelope();
@@ -362,7 +367,7 @@
         return envelope();
       }
       if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
-        apply(promiseThen, PromiseCtor.resolve(returned), [(res) => settle(seq, 'R', res), (err) => settle(seq, 'E', err)]);
+        PromiseThen(PromiseCtor.resolve(returned), (res) => settle(seq, 'R', res), (err) => settle(seq, 'E', err));
       } else if (returned !== undefined) {
         settle(seq, 'R', returned);
       }
@@ -376,9 +381,9 @@
 
     /** The host's clock says timer `id` is due. */
     fireTimer(id) {
-      const t = apply(mapGet, timers, [id]);
+      const t = MapGet(timers, id);
       if (t !== undefined) {
-        apply(mapDelete, timers, [id]);
+        MapDelete(timers, id);
         const seq = invocationSeq;
         try {
           apply(t.callback, undefined, t.args);
