@@ -71,8 +71,13 @@ export class OriginClient {
     });
   }
 
+  /**
+   * Called after the viewer side has drained: whatever is still open towards an origin serves no
+   * viewer any more, so it is destroyed rather than awaited (close() would wait up to readTimeoutMs
+   * for an origin that never answers).
+   */
   close(): Promise<void> {
-    const closing = [...this.pools.values()].map((p) => p.close().catch(() => undefined));
+    const closing = [...this.pools.values()].map((p) => p.destroy().catch(() => undefined));
     this.pools.clear();
     return Promise.all(closing).then(() => undefined);
   }

@@ -82,7 +82,8 @@ export interface TestEdge {
   readonly node: EdgeNode;
   /** Every JSON log line the node wrote so far. */
   readonly logs: LogLine[];
-  close(): Promise<void>;
+  /** Drains for up to drainMs (2 s by default), then stops the node. */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** A real edge node on an ephemeral port from a raw (unvalidated) config object. */
@@ -103,7 +104,7 @@ export async function startEdge(rawConfig: Record<string, unknown>, options: Edg
   });
   const config = parseConfig({ listen: { host: '127.0.0.1', port: 0 }, ...rawConfig }, fnDir, 'test config');
   const node = await startEdgeNode(config, { logger: createLogger({ level: 'debug', stream }), ...options });
-  return { url: node.url, node, logs, close: () => node.close(2_000) };
+  return { url: node.url, node, logs, close: (drainMs = 2_000) => node.close(drainMs) };
 }
 
 export interface RawResponse {
