@@ -82,7 +82,15 @@ export class RequestLifecycle {
     // Keep-alive connections carry one response at a time, so the socket's counter delta is this response's size.
     const bytesBefore = socket.bytesWritten;
     res.once('close', () => logAccess(this.logger, this.config.location, req, socket, socket.bytesWritten - bytesBefore, record));
-    this.run(req, res, record).catch((err: unknown) => this.fail(res, record, err));
+    this.run(req, res, record).catch((err: unknown) => {
+      try {
+        this.fail(res, record, err);
+      } catch (failErr) {
+        // Answering the error failed too (a socket torn down mid-write): one request lost, never the node.
+        this.logger.error({ type: 'error', code: 'VERGE_ERR_INTERNAL', requestId: record.requestId, err: String(failErr) }, 'Could not send an error response');
+        res.destroy();
+      }
+    });
   }
 
   private async run(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
