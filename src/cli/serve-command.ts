@@ -24,6 +24,12 @@ const DEMO_ORIGIN_PLACEHOLDER = 'http://127.0.0.1:8081';
 /** `verge serve`: runs an edge node until SIGTERM/SIGINT, then drains in-flight requests. */
 export async function serveCommand(options: ServeOptions): Promise<number> {
   const logger = createLogger();
+  // A stray rejected promise is a bug of ours, but it must cost at most the request it belonged to:
+  // log it instead of letting Node's default end the process (an uncaught exception still does, and
+  // the supervisor of a later issue restarts the worker).
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ type: 'error', code: 'VERGE_ERR_INTERNAL', err: reason instanceof Error ? reason.stack : String(reason) }, 'Unhandled promise rejection');
+  });
   let site: StaticSite | undefined;
   let config: VergeConfig;
   try {
