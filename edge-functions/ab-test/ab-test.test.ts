@@ -1,30 +1,17 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { send, startEdge, startOrigin, type TestEdge, type TestOrigin } from '../../test/helpers/harness.ts';
+import { expect, test } from 'vitest';
+import { useFunctionEdge } from '../../test/helpers/function-edge.ts';
+import { send } from '../../test/helpers/harness.ts';
 
 const code = fileURLToPath(new URL('./index.js', import.meta.url));
 
-let origin: TestOrigin;
-let edge: TestEdge;
-
-beforeAll(async () => {
-  origin = await startOrigin();
-  edge = await startEdge({
-    origins: [{ id: 'o', url: origin.url }],
-    functions: [{ name: 'ab-test', code, timeoutMs: 1000 }],
-    behaviors: [{ pathPattern: '*', originId: 'o', functions: { 'viewer-request': { name: 'ab-test' } } }],
-  });
-});
-afterAll(async () => {
-  await edge.close();
-  await origin.close();
-});
+const env = useFunctionEdge('ab-test', code, 'viewer-request');
 
 /** Sends one request and returns every x-experiment-variant value the origin received. */
 async function variantsSeen(headers: Record<string, string> | string[] = {}): Promise<string[]> {
-  const res = await send(`${edge.url}/page`, { headers });
+  const res = await send(`${env.edge.url}/page`, { headers });
   expect(res.status).toBe(200);
-  const raw = origin.seen.at(-1)!.rawHeaders;
+  const raw = env.origin.seen.at(-1)!.rawHeaders;
   const values: string[] = [];
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'x-experiment-variant') values.push(raw[i + 1]!);
   return values;
@@ -39,7 +26,7 @@ test('a viewer with the cookie always gets its own group', async () => {
 
 test('the header reaches the origin as X-Experiment-Variant', async () => {
   await variantsSeen({ Cookie: 'X-Experiment-Name=A' });
-  expect(origin.seen.at(-1)!.rawHeaders).toContain('X-Experiment-Variant');
+  expect(env.origin.seen.at(-1)!.rawHeaders).toContain('X-Experiment-Variant');
 });
 
 test('the cookie is found among other cookies and in a second Cookie header', async () => {

@@ -1,39 +1,26 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { send, startEdge, startOrigin, type TestEdge, type TestOrigin } from '../../test/helpers/harness.ts';
+import { expect, test } from 'vitest';
+import { useFunctionEdge } from '../../test/helpers/function-edge.ts';
+import { send } from '../../test/helpers/harness.ts';
 
 const code = fileURLToPath(new URL('./index.js', import.meta.url));
 
-let origin: TestOrigin;
-let edge: TestEdge;
-
-beforeAll(async () => {
-  origin = await startOrigin((req, res) => {
-    if (req.url === '/framed') {
-      // A page that must be framed by its own site sets a looser policy itself.
-      res.writeHead(200, { 'Content-Type': 'text/html', 'x-frame-options': 'SAMEORIGIN', 'Content-Security-Policy': "default-src 'self' https://cdn.example" });
-      res.end('<p>framed</p>');
-    } else if (req.url === '/missing') {
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('not here');
-    } else {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      res.end('<p>hello</p>');
-    }
-  });
-  edge = await startEdge({
-    origins: [{ id: 'o', url: origin.url }],
-    functions: [{ name: 'security-headers', code, timeoutMs: 1000 }],
-    behaviors: [{ pathPattern: '*', originId: 'o', functions: { 'viewer-response': { name: 'security-headers' } } }],
-  });
-});
-afterAll(async () => {
-  await edge.close();
-  await origin.close();
+const env = useFunctionEdge('security-headers', code, 'viewer-response', (req, res) => {
+  if (req.url === '/framed') {
+    // A page that must be framed by its own site sets a looser policy itself.
+    res.writeHead(200, { 'Content-Type': 'text/html', 'x-frame-options': 'SAMEORIGIN', 'Content-Security-Policy': "default-src 'self' https://cdn.example" });
+    res.end('<p>framed</p>');
+  } else if (req.url === '/missing') {
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('not here');
+  } else {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end('<p>hello</p>');
+  }
 });
 
 test('a response without security headers gets all six, with the documented values', async () => {
-  const res = await send(`${edge.url}/`);
+  const res = await send(`${env.edge.url}/`);
   expect(res.status).toBe(200);
   expect(res.text).toBe('<p>hello</p>');
   expect(res.headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains; preload');
@@ -45,14 +32,14 @@ test('a response without security headers gets all six, with the documented valu
 });
 
 test('the added headers go out with their canonical capitalisation', async () => {
-  const res = await send(`${edge.url}/`);
+  const res = await send(`${env.edge.url}/`);
   for (const name of ['Strict-Transport-Security', 'Content-Security-Policy', 'X-Content-Type-Options', 'X-Frame-Options', 'Referrer-Policy', 'Permissions-Policy']) {
     expect(res.rawHeaders).toContain(name);
   }
 });
 
 test('a header the origin already set is kept, not overwritten or duplicated', async () => {
-  const res = await send(`${edge.url}/framed`);
+  const res = await send(`${env.edge.url}/framed`);
   expect(res.status).toBe(200);
   expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
   expect(res.headers['content-security-policy']).toBe("default-src 'self' https://cdn.example");
@@ -65,7 +52,7 @@ test('a header the origin already set is kept, not overwritten or duplicated', a
 });
 
 test('an origin error page goes out untouched, since CloudFront skips viewer-response for status 400 and above', async () => {
-  const res = await send(`${edge.url}/missing`);
+  const res = await send(`${env.edge.url}/missing`);
   expect(res.status).toBe(404);
   expect(res.text).toBe('not here');
   expect(res.headers['strict-transport-security']).toBeUndefined();

@@ -1,34 +1,21 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { send, startEdge, startOrigin, type TestEdge, type TestOrigin } from '../../test/helpers/harness.ts';
+import { expect, test } from 'vitest';
+import { useFunctionEdge } from '../../test/helpers/function-edge.ts';
+import { send } from '../../test/helpers/harness.ts';
 
 const code = fileURLToPath(new URL('./index.js', import.meta.url));
 
-let origin: TestOrigin;
-let edge: TestEdge;
-
-beforeAll(async () => {
-  origin = await startOrigin((req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
-    res.end(`origin served ${req.url}`);
-  });
-  // Attached to every path, so the function's own /app/ check is what keeps other paths apart.
-  edge = await startEdge({
-    origins: [{ id: 'o', url: origin.url }],
-    functions: [{ name: 'spa-rewrite', code, timeoutMs: 1000 }],
-    behaviors: [{ pathPattern: '*', originId: 'o', functions: { 'viewer-request': { name: 'spa-rewrite' } } }],
-  });
-});
-afterAll(async () => {
-  await edge.close();
-  await origin.close();
+// Attached to every path, so the function's own /app/ check is what keeps other paths apart.
+const env = useFunctionEdge('spa-rewrite', code, 'viewer-request', (req, res) => {
+  res.writeHead(200, { 'Content-Type': 'text/plain' });
+  res.end(`origin served ${req.url}`);
 });
 
 async function originUrlFor(path: string): Promise<string> {
-  const res = await send(`${edge.url}${path}`);
+  const res = await send(`${env.edge.url}${path}`);
   expect(res.status).toBe(200);
-  expect(res.text).toBe(`origin served ${origin.seen.at(-1)!.url}`);
-  return origin.seen.at(-1)!.url;
+  expect(res.text).toBe(`origin served ${env.origin.seen.at(-1)!.url}`);
+  return env.origin.seen.at(-1)!.url;
 }
 
 test('an app route without an extension is served from /app/index.html, keeping the query string', async () => {
