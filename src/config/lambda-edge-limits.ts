@@ -4,8 +4,9 @@
  * "Restrictions on the request body with the include body option".
  */
 import type { EventType } from './types.ts';
+import type { RequestEventType } from '../pipeline/hooks.ts';
 
-export type RequestEventType = Extract<EventType, 'viewer-request' | 'origin-request'>;
+export type { RequestEventType };
 
 /** Viewer events run on every request, so CloudFront caps them far lower than origin events. */
 export const VIEWER_EVENT_MAX_MEMORY_MB = 128;

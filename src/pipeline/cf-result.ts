@@ -45,7 +45,7 @@ export function validateRequestHookResult(eventType: 'viewer-request' | 'origin-
   if (v.t === 'S') {
     const { response, body } = validateResponse(eventType, result, []);
     if (eventType === 'viewer-request' && response.status === '204' && body.length > 0) throw invalid(eventType, 'a 204 response cannot have a body');
-    return { kind: 'response', response, body: body ?? EMPTY };
+    return { kind: 'response', response, body };
   }
   if (typeof v.uri !== 'string' || !v.uri.startsWith('/')) throw invalid(eventType, 'request.uri must be a string starting with "/"');
   if (v.method !== input.method) throw invalid(eventType, `request.method is read-only (was ${input.method})`);

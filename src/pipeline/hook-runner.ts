@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { FunctionRegistry } from '../runtime/function-registry.ts';
 import { CallBatch } from '../runtime/call-batch.ts';
 import type { FunctionRuntime } from '../runtime/function-runtime.ts';
+import type { FunctionVersion } from '../runtime/function-version.ts';
 import type { WireEvent } from '../runtime/isolate-instance.ts';
 import { validateRequestHookResult, validateResponseHookResult, type RequestHookResult, type ResponseHookResult } from './cf-result.ts';
 import { decodeResult, encodeEvent, type DistributionInfo } from './cf-wire.ts';
@@ -32,8 +33,8 @@ export class HookRunner {
   async runRequestHook(eventType: RequestEventType, assoc: FunctionAssociation, request: EdgeRequest, requestId: string): Promise<RequestHookResult> {
     const version = this.registry.get(assoc.name);
     const event = encodeEvent(eventType, this.distribution, requestId, Date.now() + version.timeoutMs, request);
-    const payload = await this.invoke(eventType, assoc, requestId, event);
-    return this.validated(eventType, assoc, () => validateRequestHookResult(eventType, decodeResult(payload), request));
+    const payload = await this.invoke(eventType, version, requestId, event);
+    return this.validated(eventType, version, () => validateRequestHookResult(eventType, decodeResult(payload), request));
   }
 
   async runResponseHook(
@@ -45,29 +46,25 @@ export class HookRunner {
   ): Promise<ResponseHookResult> {
     const version = this.registry.get(assoc.name);
     const event = encodeEvent(eventType, this.distribution, requestId, Date.now() + version.timeoutMs, request, response);
-    const payload = await this.invoke(eventType, assoc, requestId, event);
-    return this.validated(eventType, assoc, () => validateResponseHookResult(eventType, decodeResult(payload), response));
+    const payload = await this.invoke(eventType, version, requestId, event);
+    return this.validated(eventType, version, () => validateResponseHookResult(eventType, decodeResult(payload), response));
   }
 
   /**
    * A validation error is the function's fault like an execution error, so its log line names the
    * function and version too (the result checks themselves know only the event type).
    */
-  private validated<T>(eventType: EventType, assoc: FunctionAssociation, validate: () => T): T {
+  private validated<T>(eventType: EventType, version: FunctionVersion, validate: () => T): T {
     try {
       return validate();
     } catch (err) {
-      if (err instanceof LambdaValidationError) {
-        const version = this.registry.get(assoc.name);
-        Object.assign(err.details, { function: version.name, version: version.version, eventType });
-      }
+      if (err instanceof LambdaValidationError) Object.assign(err.details, { function: version.name, version: version.version, eventType });
       throw err;
     }
   }
 
   /** Runs the function; resolves with its result on the wire, or throws its coded failure. */
-  private async invoke(eventType: EventType, assoc: FunctionAssociation, requestId: string, event: WireEvent): Promise<string> {
-    const version = this.registry.get(assoc.name);
+  private async invoke(eventType: EventType, version: FunctionVersion, requestId: string, event: WireEvent): Promise<string> {
     const fields: InvocationLogFields = { function: version.name, version: version.version, eventType, requestId };
     const logger = this.logger;
     logStart(logger, fields);

@@ -11,7 +11,7 @@ import type { OriginClient } from '../proxy/origin-client.ts';
 import type { OriginResponse } from '../proxy/origin-response.ts';
 import type { CfCustomOrigin, CfHeaders } from './cf-types.ts';
 import type { EdgeRequest, EdgeResponse } from './edge-message.ts';
-import { headerValue, removeHeader, setHeader, stripHopByHop, titleCase, type HeaderList } from './header-list.ts';
+import { headerValue, removeHeader, setHeader, stripHopByHop, titleCase } from './header-list.ts';
 import type { HookRunner } from './hook-runner.ts';
 import { eventBody, hasRequestBody, readRequestBody, upstreamBody } from './request-body.ts';
 

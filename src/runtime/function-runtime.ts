@@ -61,8 +61,7 @@ export class FunctionRuntime {
       try {
         instance = this.pool.create(version);
       } catch (err) {
-        const error = err instanceof LambdaExecutionError ? err : new LambdaExecutionError('VERGE_ERR_FUNCTION_LOAD', String(err));
-        return { result: { ok: false, error }, report: this.report(undefined, started, 0n, undefined, version) };
+        return this.loadFailure(err, started, undefined, version);
       }
       initDurationMs = instance.initDurationMs;
     }
@@ -86,15 +85,20 @@ export class FunctionRuntime {
         let fresh: IsolateInstance;
         try {
           fresh = this.pool.create(version);
-        } catch (loadErr) {
-          const error = loadErr instanceof LambdaExecutionError ? loadErr : new LambdaExecutionError('VERGE_ERR_FUNCTION_LOAD', String(loadErr));
-          return { result: { ok: false, error }, report: this.report(undefined, started, 0n, initDurationMs, version) };
+        } catch (err) {
+          return this.loadFailure(err, started, initDurationMs, version);
         }
         return run(fresh, false);
       }
       return pending instanceof Promise ? pending.then(finish) : finish(pending);
     };
     return run(instance, version.mode === 'sync');
+  }
+
+  /** The outcome of a call whose isolate could not be made: the code did not load. */
+  private loadFailure(err: unknown, started: number, initDurationMs: number | undefined, version: FunctionVersion): InvokeOutcome {
+    const error = err instanceof LambdaExecutionError ? err : new LambdaExecutionError('VERGE_ERR_FUNCTION_LOAD', String(err));
+    return { result: { ok: false, error }, report: this.report(undefined, started, 0n, initDurationMs, version) };
   }
 
   private report(
@@ -126,10 +130,6 @@ export class FunctionRuntime {
   /** Drops warm isolates of a version that was replaced. */
   retire(versionKey: string): void {
     this.pool.retire(versionKey);
-  }
-
-  get warmIsolates(): number {
-    return this.pool.warmCount;
   }
 
   close(): void {

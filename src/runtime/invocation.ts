@@ -55,7 +55,7 @@ export class Invocation {
       const slice = Math.min(remaining, syncSliceMs);
       let env: Envelope;
       try {
-        env = this.instance.invoke(event, slice, true) as Envelope;
+        env = this.instance.invokeSync(event, slice);
       } catch (err) {
         if (slice < remaining && err instanceof Error && TIMED_OUT.test(err.message) && !this.instance.isolate.isDisposed) {
           this.instance.dispose();
@@ -65,7 +65,7 @@ export class Invocation {
       }
       return this.step(env) ?? this.wait();
     }
-    return (this.instance.invoke(event, remaining, false) as Promise<Envelope>).then(
+    return this.instance.invokeAsync(event, remaining).then(
       (env) => this.step(env) ?? this.wait(),
       (err) => this.fail(err),
     );

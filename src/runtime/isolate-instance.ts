@@ -101,11 +101,14 @@ export class IsolateInstance {
     init.applySync(undefined, [mod.namespace.derefInto()], { timeout: timeoutMs });
   }
 
-  /** Starts an invocation; `sync` runs it on this thread, otherwise on isolated-vm's pool. */
-  invoke(event: WireEvent, timeoutMs: number, sync: boolean): Envelope | Promise<Envelope> {
-    const args: [string, string, string] = [event.meta, event.requestHeaders, event.responseHeaders];
-    if (sync) return decodeEnvelope(this.invokeRef.applySync(undefined, args, { timeout: timeoutMs }));
-    return this.invokeRef.apply(undefined, args, { timeout: timeoutMs }).then(decodeEnvelope);
+  /** Starts an invocation on this thread. */
+  invokeSync(event: WireEvent, timeoutMs: number): Envelope {
+    return decodeEnvelope(this.invokeRef.applySync(undefined, [event.meta, event.requestHeaders, event.responseHeaders], { timeout: timeoutMs }));
+  }
+
+  /** Starts an invocation on isolated-vm's thread pool. */
+  invokeAsync(event: WireEvent, timeoutMs: number): Promise<Envelope> {
+    return this.invokeRef.apply(undefined, [event.meta, event.requestHeaders, event.responseHeaders], { timeout: timeoutMs }).then(decodeEnvelope);
   }
 
   poll(): Envelope {

@@ -74,10 +74,6 @@ export class IsolatePool {
     }
   }
 
-  get warmCount(): number {
-    return this.lru.size;
-  }
-
   close(): void {
     for (const key of [...this.idleByVersion.keys()]) this.retire(key);
     this.spares.close();
