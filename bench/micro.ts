@@ -35,8 +35,8 @@ export async function microBenchmark(): Promise<MicroResult[]> {
   const logger = createLogger({ level: 'info', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
   const runtime = new FunctionRuntime({ maxWarmIsolates: 16, syncSliceMs: 50 });
   const code = fileURLToPath(new URL('./functions/viewer-request.js', import.meta.url));
-  const registry = new FunctionRegistry(
-    [{ name: 'vreq', codePath: code, runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, environment: {} }],
+  const registry = await FunctionRegistry.load(
+    [{ name: 'vreq', codePath: code, handler: 'index.handler', runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, environment: {} }],
     () => undefined,
   );
   const hooks = new HookRunner(runtime, registry, logger, { id: 'VERGEBENCH', domainName: 'bench.verge' });

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/load-config.ts';
 import type { VergeConfig } from '../config/types.ts';
 import { startStaticSite, type StaticSite } from '../demo/static-site.ts';
-import { ConfigError } from '../errors/verge-error.ts';
+import { ConfigError, VergeError } from '../errors/verge-error.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startEdgeNode } from '../proxy/edge-node.ts';
 
@@ -54,6 +54,11 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   } catch (err) {
     await site?.close();
     const code = (err as NodeJS.ErrnoException).code;
+    // A function that cannot load (a missing module, a broken package) stops startup, like a config error.
+    if (err instanceof VergeError && code === 'VERGE_ERR_FUNCTION_LOAD') {
+      process.stderr.write(`verge serve: ${err.message}\n`);
+      return 1;
+    }
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       const port = options.port ?? config.listen.port;
       process.stderr.write(`verge serve: cannot listen on ${config.listen.host}:${port} (${code}). Is another server using it? Pick another with --port N.\n`);

@@ -21,17 +21,25 @@ export const FUNCTION_MIN_TIMEOUT_MS = 1;
 export const FUNCTION_DEFAULT_MEMORY_MB = 128;
 export const FUNCTION_DEFAULT_TIMEOUT_MS = 5_000;
 
+/**
+ * "Maximum compressed size of a Lambda function and any included libraries" (Quotas on Lambda@Edge):
+ * 1 MB for viewer events, 50 MB for origin events. Measured as in src/runtime/bundle/package-size.ts.
+ */
+export const VIEWER_EVENT_MAX_PACKAGE_BYTES = 1024 * 1024;
+export const ORIGIN_EVENT_MAX_PACKAGE_BYTES = 50 * 1024 * 1024;
+
 export interface FunctionLimits {
   readonly maxMemoryMb: number;
   readonly maxTimeoutMs: number;
+  readonly maxPackageBytes: number;
 }
 
 /** The memory and timeout a function may have to be associated with each event type. */
 export const FUNCTION_LIMITS_BY_EVENT: Readonly<Record<EventType, FunctionLimits>> = Object.freeze({
-  'viewer-request': Object.freeze({ maxMemoryMb: VIEWER_EVENT_MAX_MEMORY_MB, maxTimeoutMs: VIEWER_EVENT_MAX_TIMEOUT_MS }),
-  'origin-request': Object.freeze({ maxMemoryMb: ORIGIN_EVENT_MAX_MEMORY_MB, maxTimeoutMs: ORIGIN_EVENT_MAX_TIMEOUT_MS }),
-  'origin-response': Object.freeze({ maxMemoryMb: ORIGIN_EVENT_MAX_MEMORY_MB, maxTimeoutMs: ORIGIN_EVENT_MAX_TIMEOUT_MS }),
-  'viewer-response': Object.freeze({ maxMemoryMb: VIEWER_EVENT_MAX_MEMORY_MB, maxTimeoutMs: VIEWER_EVENT_MAX_TIMEOUT_MS }),
+  'viewer-request': Object.freeze({ maxMemoryMb: VIEWER_EVENT_MAX_MEMORY_MB, maxTimeoutMs: VIEWER_EVENT_MAX_TIMEOUT_MS, maxPackageBytes: VIEWER_EVENT_MAX_PACKAGE_BYTES }),
+  'origin-request': Object.freeze({ maxMemoryMb: ORIGIN_EVENT_MAX_MEMORY_MB, maxTimeoutMs: ORIGIN_EVENT_MAX_TIMEOUT_MS, maxPackageBytes: ORIGIN_EVENT_MAX_PACKAGE_BYTES }),
+  'origin-response': Object.freeze({ maxMemoryMb: ORIGIN_EVENT_MAX_MEMORY_MB, maxTimeoutMs: ORIGIN_EVENT_MAX_TIMEOUT_MS, maxPackageBytes: ORIGIN_EVENT_MAX_PACKAGE_BYTES }),
+  'viewer-response': Object.freeze({ maxMemoryMb: VIEWER_EVENT_MAX_MEMORY_MB, maxTimeoutMs: VIEWER_EVENT_MAX_TIMEOUT_MS, maxPackageBytes: VIEWER_EVENT_MAX_PACKAGE_BYTES }),
 });
 
 /**

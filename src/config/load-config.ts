@@ -4,7 +4,7 @@
  * frozen VergeConfig that nothing downstream needs to check again (STYLE.md habit 4).
  */
 import { readFile } from 'node:fs/promises';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
@@ -12,6 +12,7 @@ import { ConfigError, type ConfigIssue } from '../errors/verge-error.ts';
 import { compilePathPattern } from './path-pattern.ts';
 import { configSchema, crossFieldIssues, type ParsedConfig } from './schema.ts';
 import type { VergeConfig } from './types.ts';
+import { DEFAULT_HANDLER, HANDLER_EXTENSIONS, SINGLE_FILE_EXTENSIONS, handlerProblem, parseHandler } from '../runtime/bundle/handler-name.ts';
 
 export interface RawConfigSource {
   /** Already-parsed config, shaped like the file. */
@@ -53,7 +54,7 @@ export function parseConfig(raw: unknown, baseDir: string, sourceName = 'config'
   const result = configSchema.safeParse(raw, { error: friendlierMessage });
   const issues = inFileOrder([
     ...(result.success ? [] : result.error.issues.flatMap(toConfigIssues)),
-    ...crossFieldIssues(raw),
+    ...crossFieldIssues(raw, absoluteBaseDir),
     ...codeFileIssues(raw, absoluteBaseDir),
   ]);
   if (!result.success || issues.length > 0) throw new ConfigError(issues, sourceName);
@@ -150,7 +151,10 @@ function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
   return [{ path: formatIssuePath(issue.path), message: issue.message }];
 }
 
-/** Function code must be an existing file; checked on the raw input so it is reported with the rest. */
+/**
+ * Function code must be an existing single file with a JavaScript or TypeScript extension, a .zip, or a
+ * directory holding the handler's file; checked on the raw input so it is reported with the rest.
+ */
 function codeFileIssues(raw: unknown, baseDir: string): ConfigIssue[] {
   const functions = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).functions : undefined;
   if (!Array.isArray(functions)) return [];
@@ -160,8 +164,22 @@ function codeFileIssues(raw: unknown, baseDir: string): ConfigIssue[] {
     if (typeof code !== 'string' || code === '') return;
     const codePath = path.resolve(baseDir, code);
     const stats = statSync(codePath, { throwIfNoEntry: false });
-    if (stats === undefined) issues.push({ path: `functions[${index}].code`, message: `file not found: ${codePath}` });
-    else if (!stats.isFile()) issues.push({ path: `functions[${index}].code`, message: `not a file: ${codePath}` });
+    const at = `functions[${index}].code`;
+    if (stats === undefined) issues.push({ path: at, message: `file not found: ${codePath}` });
+    else if (stats.isDirectory()) {
+      const handler = (fn as Record<string, unknown>).handler ?? DEFAULT_HANDLER;
+      if (typeof handler !== 'string' || handlerProblem(handler) !== undefined) return; // reported by the schema
+      const { file } = parseHandler(handler);
+      if (!HANDLER_EXTENSIONS.some((ext) => existsSync(path.join(codePath, file + ext)))) {
+        issues.push({ path: `functions[${index}].handler`, message: `${handler}: no file ${file}{${HANDLER_EXTENSIONS.join(',')}} in ${codePath}` });
+      }
+    } else if (!stats.isFile()) issues.push({ path: at, message: `not a file or directory: ${codePath}` });
+    else {
+      const ext = path.extname(codePath).toLowerCase();
+      if (ext !== '.zip' && !SINGLE_FILE_EXTENSIONS.includes(ext)) {
+        issues.push({ path: at, message: `${codePath}: a function is a ${SINGLE_FILE_EXTENSIONS.join(', ')} file, a directory or a .zip` });
+      }
+    }
   });
   return issues;
 }

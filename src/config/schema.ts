@@ -4,11 +4,15 @@
  * Lambda@Edge limits). It reads the raw input leniently so that it still reports its problems
  * when some unrelated option is broken: the user sees every problem in one run.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import type { EventType } from './types.ts';
 import type { ConfigIssue } from '../errors/verge-error.ts';
 import { pathPatternProblem } from './path-pattern.ts';
 import { EVENT_TYPES } from '../pipeline/hooks.ts';
+import { DEFAULT_HANDLER, handlerProblem } from '../runtime/bundle/handler-name.ts';
+import { packageSizeBytes } from '../runtime/bundle/package-size.ts';
 import {
   FUNCTION_DEFAULT_MEMORY_MB,
   FUNCTION_LIMITS_BY_EVENT,
@@ -98,7 +102,12 @@ export const functionNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'mus
 // The widest ranges any event allows; per-event limits are checked against associations.
 export const functionSchema = strict({
   name: functionNameSchema,
+  // A single .js/.mjs/.cjs/.ts/.mts/.cts file, a directory package or a .zip package (checked in load-config).
   code: z.string().min(1),
+  handler: z.string().superRefine((h, ctx) => {
+    const problem = handlerProblem(h);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }).default(DEFAULT_HANDLER),
   runtime: z.literal('nodejs-edge').default('nodejs-edge'),
   memoryMb: intIn(FUNCTION_MIN_MEMORY_MB, ORIGIN_EVENT_MAX_MEMORY_MB).default(FUNCTION_DEFAULT_MEMORY_MB),
   timeoutMs: intIn(FUNCTION_MIN_TIMEOUT_MS, ORIGIN_EVENT_MAX_TIMEOUT_MS).default(FUNCTION_DEFAULT_TIMEOUT_MS),
@@ -193,7 +202,7 @@ interface Usage {
  * patterns; behaviors that can never match; references to origins and functions; Lambda@Edge
  * memory and timeout limits of the events a function is associated with.
  */
-export function crossFieldIssues(raw: unknown): ConfigIssue[] {
+export function crossFieldIssues(raw: unknown, baseDir?: string): ConfigIssue[] {
   if (!isRaw(raw)) return [];
   const issues: ConfigIssue[] = [];
   const functions = rawList(raw.functions);
@@ -226,15 +235,18 @@ export function crossFieldIssues(raw: unknown): ConfigIssue[] {
     }
   });
 
-  issues.push(...limitIssues(functions, usages));
+  issues.push(...limitIssues(functions, usages, baseDir));
   return issues;
 }
 
 /** One issue per function, field and event type, listing every association that imposes the limit. */
-function limitIssues(functions: readonly unknown[], usages: readonly Usage[]): ConfigIssue[] {
+function limitIssues(functions: readonly unknown[], usages: readonly Usage[], baseDir: string | undefined): ConfigIssue[] {
   const groups = Map.groupBy(usages, (u) => `${u.functionIndex} ${u.eventType}`);
   const issues: ConfigIssue[] = [];
-  for (const group of groups.values()) {
+  // Package size is checked against the strictest event a function is used at (viewer before origin).
+  const packageChecked = new Set<number>();
+  const byStrictest = [...groups.values()].sort((a, b) => FUNCTION_LIMITS_BY_EVENT[a[0]!.eventType].maxPackageBytes - FUNCTION_LIMITS_BY_EVENT[b[0]!.eventType].maxPackageBytes);
+  for (const group of byStrictest) {
     const { functionIndex, eventType } = group[0] as Usage;
     const parsed = functionSchema.safeParse(functions[functionIndex]);
     if (!parsed.success) continue; // its own issues are already reported
@@ -251,6 +263,19 @@ function limitIssues(functions: readonly unknown[], usages: readonly Usage[]): C
         path: `functions[${functionIndex}].timeoutMs`,
         message: `${parsed.data.timeoutMs} exceeds the ${eventType} limit of ${limits.maxTimeoutMs} ms (${usedBy})`,
       });
+    }
+    if (baseDir !== undefined && !packageChecked.has(functionIndex)) {
+      const codePath = path.resolve(baseDir, parsed.data.code);
+      if (!existsSync(codePath)) continue; // reported as file not found
+      // Checked once, at the strictest limit: passing it passes the others.
+      packageChecked.add(functionIndex);
+      const size = packageSizeBytes(codePath, limits.maxPackageBytes);
+      if (size > limits.maxPackageBytes) {
+        issues.push({
+          path: `functions[${functionIndex}].code`,
+          message: `the package is ${size} bytes compressed, over the ${eventType} limit of ${limits.maxPackageBytes} bytes (${limits.maxPackageBytes / (1024 * 1024)} MB; ${usedBy})`,
+        });
+      }
     }
   }
   return issues;

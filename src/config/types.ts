@@ -30,8 +30,10 @@ export interface OriginConfig {
 
 export interface FunctionConfig {
   readonly name: string;
-  /** Absolute path of the handler file. */
+  /** Absolute path of the code: a single file, a directory package or a .zip package. */
   readonly codePath: string;
+  /** Lambda's handler setting `file.export` (default `index.handler`); for a single file only the export name applies. */
+  readonly handler: string;
   readonly runtime: FunctionRuntime;
   readonly memoryMb: number;
   readonly timeoutMs: number;

@@ -36,7 +36,9 @@ export interface EdgeNode {
 export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOptions = {}): Promise<EdgeNode> {
   const logger = options.logger ?? createLogger();
   const runtime = new FunctionRuntime({ maxWarmIsolates: options.maxWarmIsolates ?? 256, syncSliceMs: options.syncSliceMs ?? 50 });
-  const registry = new FunctionRegistry(
+  // Bundles and module-checks every function before listening: a function that cannot load stops
+  // startup with VERGE_ERR_FUNCTION_LOAD rather than failing its first request.
+  const registry = await FunctionRegistry.load(
     config.functions,
     (key) => runtime.retire(key),
     (version) => runtime.prewarm(version),

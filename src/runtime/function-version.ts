@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type ivm from 'isolated-vm';
 import type { FunctionConfig } from '../config/types.ts';
+import { bundleFunction, type FunctionBundle } from './bundle/bundle-function.ts';
 
 /** How user code is evaluated: CommonJS (`exports.handler`) or an ES module (`export const handler`). */
 export type ModuleKind = 'commonjs' | 'module';
@@ -17,11 +17,16 @@ export interface FunctionVersion {
   readonly key: string;
   /** Shown as `functionVersion` and in REPORT lines (Lambda@Edge shows a number; we show the hash). */
   readonly version: string;
+  /** The one script the isolate loads: the file as written, or the package's bundle. */
   readonly code: string;
+  /** The handler file (inside a .zip: `package.zip/index.js`), for stack traces. */
   readonly filename: string;
   readonly memoryMb: number;
   readonly timeoutMs: number;
   readonly environment: Readonly<Record<string, string>>;
+  /** The files the code was made from and their content hash: --watch rebundles only when it changes. */
+  readonly inputFiles: readonly string[];
+  readonly inputsHash: string;
   kind: ModuleKind | undefined;
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
   /**
@@ -32,15 +37,18 @@ export interface FunctionVersion {
   mode: 'sync' | 'async';
 }
 
-/** Reads the function's code and derives its version key; a changed file yields a new version. */
-export function loadFunctionVersion(config: FunctionConfig): FunctionVersion {
-  const code = readFileSync(config.codePath, 'utf8');
-  return createFunctionVersion(config, code);
+/**
+ * Reads (and for a directory, .zip, TypeScript or multi-file function, bundles) the function's code,
+ * checks its imports, and derives its version key; changed code yields a new version. Bundling runs in
+ * esbuild's service process, off the node's thread. Throws VERGE_ERR_FUNCTION_LOAD naming the problem.
+ */
+export async function loadFunctionVersion(config: FunctionConfig): Promise<FunctionVersion> {
+  return createFunctionVersion(config, await bundleFunction(config));
 }
 
-export function createFunctionVersion(config: FunctionConfig, code: string): FunctionVersion {
+export function createFunctionVersion(config: FunctionConfig, bundle: Pick<FunctionBundle, 'code'> & Partial<FunctionBundle>): FunctionVersion {
   const hash = createHash('sha256')
-    .update(code)
+    .update(bundle.code)
     .update(`\0${config.memoryMb}\0${config.timeoutMs}\0${JSON.stringify(config.environment)}`)
     .digest('hex')
     .slice(0, 12);
@@ -48,11 +56,13 @@ export function createFunctionVersion(config: FunctionConfig, code: string): Fun
     name: config.name,
     key: `${config.name}@${hash}`,
     version: hash,
-    code,
-    filename: config.codePath,
+    code: bundle.code,
+    filename: bundle.filename ?? config.codePath,
     memoryMb: config.memoryMb,
     timeoutMs: config.timeoutMs,
     environment: config.environment,
+    inputFiles: bundle.inputFiles ?? [config.codePath],
+    inputsHash: bundle.inputsHash ?? '',
     kind: undefined,
     cachedData: undefined,
     mode: 'sync',

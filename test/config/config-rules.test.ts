@@ -243,10 +243,10 @@ describe('rules between options', () => {
     expect(issuesOf(raw)).toEqual([`functions[0].code: file not found: ${join(baseDir, 'fns', 'nope.js')}`]);
   });
 
-  test('a function code path that is a directory is rejected', () => {
+  test('a function code path that is a directory without the handler file is rejected at handler', () => {
     const raw = validRaw();
     raw.functions[0].code = './fns';
-    expect(issuesOf(raw)).toEqual([`functions[0].code: not a file: ${join(baseDir, 'fns')}`]);
+    expect(issuesOf(raw)).toEqual([`functions[0].handler: index.handler: no file index{.js,.mjs,.cjs,.ts,.mts,.cts} in ${join(baseDir, 'fns')}`]);
   });
 
   test('a duplicate path pattern is rejected because it could never match', () => {
@@ -308,12 +308,12 @@ describe('several problems at once', () => {
 });
 
 describe('Lambda@Edge limits table', () => {
-  test('viewer events are capped at 128 MB and 5 s, origin events at 10240 MB and 30 s', () => {
+  test('viewer events are capped at 128 MB, 5 s and 1 MB packages, origin events at 10240 MB, 30 s and 50 MB', () => {
     expect(FUNCTION_LIMITS_BY_EVENT).toEqual({
-      'viewer-request': { maxMemoryMb: 128, maxTimeoutMs: 5000 },
-      'origin-request': { maxMemoryMb: 10_240, maxTimeoutMs: 30_000 },
-      'origin-response': { maxMemoryMb: 10_240, maxTimeoutMs: 30_000 },
-      'viewer-response': { maxMemoryMb: 128, maxTimeoutMs: 5000 },
+      'viewer-request': { maxMemoryMb: 128, maxTimeoutMs: 5000, maxPackageBytes: 1024 * 1024 },
+      'origin-request': { maxMemoryMb: 10_240, maxTimeoutMs: 30_000, maxPackageBytes: 50 * 1024 * 1024 },
+      'origin-response': { maxMemoryMb: 10_240, maxTimeoutMs: 30_000, maxPackageBytes: 50 * 1024 * 1024 },
+      'viewer-response': { maxMemoryMb: 128, maxTimeoutMs: 5000, maxPackageBytes: 1024 * 1024 },
     });
   });
 

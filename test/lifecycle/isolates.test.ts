@@ -50,13 +50,10 @@ beforeAll(async () => {
           module: typeof module, importMeta: 'n/a', fetch: typeof fetch, ivm: typeof ivm, _ivm: typeof _ivm,
         }) });`,
       ),
-      fn('require-fs-at-load', `const fs = require('fs');\nexports.handler = async () => ({ status: '200', body: typeof fs });`),
-      fn('require-fs-at-call', `exports.handler = async () => { const fs = require('fs'); return { status: '200', body: typeof fs }; };`),
-      fn('import-fs', `import fs from 'node:fs';\nexport const handler = async () => ({ status: '200', body: typeof fs });`),
       fn('use-process-env', `exports.handler = async () => ({ status: '200', body: process.env.HOME });`),
     ],
     behaviors: [
-      ...['async-after-timeout', 'counter-a', 'counter-b', 'counter-throw', 'counter-loop', 'counter-reject', 'set-global', 'read-global', 'probe-host', 'require-fs-at-load', 'require-fs-at-call', 'import-fs', 'use-process-env'].map(
+      ...['async-after-timeout', 'counter-a', 'counter-b', 'counter-throw', 'counter-loop', 'counter-reject', 'set-global', 'read-global', 'probe-host', 'use-process-env'].map(
         (name) => ({ pathPattern: `/${name}`, originId: 'o', functions: { 'viewer-request': { name } } }),
       ),
     ],
@@ -131,14 +128,5 @@ describe('isolation', () => {
     expect(line.msg).toMatch(/process is not defined/);
   });
 
-  test.each([
-    ['require-fs-at-load', 'VERGE_ERR_FUNCTION_LOAD'],
-    ['require-fs-at-call', 'VERGE_ERR_FUNCTION_THREW'],
-    ['import-fs', 'VERGE_ERR_FUNCTION_LOAD'],
-  ])('%s fails with a message naming the module', async (name, code) => {
-    const res = await send(`${edge.url}/${name}`);
-    const line = await expectErrorResponse(edge, res, { status: 503, cacheStatus: 'LambdaExecutionError', code, fn: { name, eventType: 'viewer-request' } });
-    expect(line.msg).toMatch(/Cannot find module '(node:)?fs'/);
-    expect(line.msg).toContain('not available in the Verge sandbox');
-  });
+  // A function importing a module the sandbox lacks ('fs') now fails when it loads: test/bundle/module-check.test.ts.
 });
