@@ -35,7 +35,7 @@ export class ZipPackageError extends Error {}
 export async function extractZip(zipPath: string, dest: string, maxBytes = MAX_UNZIPPED_PACKAGE_BYTES): Promise<void> {
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.openPromise(zipPath, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true });
+    zip = await yauzl.openPromise(zipPath, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true });
   } catch (err) {
     throw new ZipPackageError(`${path.basename(zipPath)} is not a readable zip archive: ${(err as Error).message}`);
   }
@@ -48,6 +48,10 @@ export async function extractZip(zipPath: string, dest: string, maxBytes = MAX_U
       throw new ZipPackageError(`${path.basename(zipPath)} would extract to ${total} bytes, more than the ${maxBytes} bytes allowed (Lambda's unzipped package quota)`);
     }
     for (const entry of entries) await extractEntry(zip, entry, dest);
+  } catch (err) {
+    // e.g. yauzl's "too many bytes in the stream" when an entry inflates past its declared size.
+    if (err instanceof ZipPackageError) throw err;
+    throw new ZipPackageError(`${path.basename(zipPath)} could not be extracted: ${(err as Error).message}`);
   } finally {
     zip.close();
   }
