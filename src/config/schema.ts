@@ -269,7 +269,12 @@ function limitIssues(functions: readonly unknown[], usages: readonly Usage[], ba
       if (!existsSync(codePath)) continue; // reported as file not found
       // Checked once, at the strictest limit: passing it passes the others.
       packageChecked.add(functionIndex);
-      const size = packageSizeBytes(codePath, limits.maxPackageBytes);
+      let size: number;
+      try {
+        size = packageSizeBytes(codePath, limits.maxPackageBytes);
+      } catch {
+        continue; // unreadable: the bundler reports it when the function loads
+      }
       if (size > limits.maxPackageBytes) {
         issues.push({
           path: `functions[${functionIndex}].code`,
