@@ -22,6 +22,8 @@ export interface FunctionVersion {
   readonly memoryMb: number;
   readonly timeoutMs: number;
   readonly environment: Readonly<Record<string, string>>;
+  /** Not part of the key: changing it needs no new isolates. Undefined = unreserved. */
+  readonly reservedConcurrency: number | undefined;
   kind: ModuleKind | undefined;
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
   /**
@@ -53,6 +55,7 @@ export function createFunctionVersion(config: FunctionConfig, code: string): Fun
     memoryMb: config.memoryMb,
     timeoutMs: config.timeoutMs,
     environment: config.environment,
+    reservedConcurrency: config.reservedConcurrency,
     kind: undefined,
     cachedData: undefined,
     mode: 'sync',
