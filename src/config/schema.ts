@@ -151,7 +151,8 @@ export const runtimeSchema = strict({
   isolatesPerVersion: intIn(1, 1024).default(availableParallelism()),
   // 0 never recycles on count.
   recycleAfterInvocations: intIn(0, 1_000_000_000).default(10_000),
-  recycleHeapPercent: intIn(1, 100).default(75),
+  // 0 never recycles on heap use.
+  recycleHeapPercent: intIn(0, 100).default(75),
   maxWarmIsolates: intIn(1, 1_000_000).default(1_000),
   maxWarmMemoryMb: intIn(1, 1_048_576).default(2_048),
 });

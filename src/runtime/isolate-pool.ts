@@ -12,7 +12,7 @@ export interface IsolatePoolOptions {
   readonly isolatesPerVersion: number;
   /** An isolate is disposed after this many invocations instead of being kept warm; 0 = never. */
   readonly recycleAfterInvocations: number;
-  /** An isolate whose last sampled heap use is above this share of its memoryMb is disposed, not kept. */
+  /** An isolate whose last sampled heap use is above this share of its memoryMb is disposed, not kept; 0 = never. */
   readonly recycleHeapPercent: number;
   /** Blank isolates kept ready per memory size, to take isolate creation off cold starts. */
   readonly spareIsolates: number;
@@ -91,7 +91,7 @@ export class IsolatePool {
     // Lambda too replaces execution environments from time to time; a fresh isolate sheds slow leaks.
     if (o.recycleAfterInvocations > 0 && instance.invocations >= o.recycleAfterInvocations) return 'recycled-invocations';
     // Replaced before the heap reaches memoryMb, where the next invocation would fail instead.
-    if (instance.heapUsedBytes > (instance.version.memoryMb * BYTES_PER_MB * o.recycleHeapPercent) / 100) return 'recycled-heap';
+    if (o.recycleHeapPercent > 0 && instance.heapUsedBytes > (instance.version.memoryMb * BYTES_PER_MB * o.recycleHeapPercent) / 100) return 'recycled-heap';
     if ((this.idleByVersion.get(instance.version.key)?.length ?? 0) >= o.isolatesPerVersion) return 'pool-full';
     // lru-cache would silently refuse an entry larger than the whole budget.
     if (this.sizeOf(instance) > this.maxWarmBytes) return 'over-budget';
