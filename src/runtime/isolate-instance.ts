@@ -133,7 +133,10 @@ export class IsolateInstance {
   maxUsedHeapBytes = 0;
   /** Heap in use at the last sample, ArrayBuffers included (they count against memoryLimit too). */
   heapUsedBytes = 0;
-  /** Heap V8 has reserved at the last sample: what this isolate counts against runtime.maxWarmMemoryMb. */
+  /**
+   * Heap memory the isolate actually holds at the last sample (V8's committed pages that are backed,
+   * plus ArrayBuffers): what it counts against runtime.maxWarmMemoryMb, and close to its share of RSS.
+   */
   heapSizeBytes = 0;
 
   sampleHeap(): void {
@@ -141,7 +144,7 @@ export class IsolateInstance {
     const stats = this.isolate.getHeapStatisticsSync();
     const used = stats.used_heap_size + stats.externally_allocated_size;
     this.heapUsedBytes = used;
-    this.heapSizeBytes = stats.total_heap_size + stats.externally_allocated_size;
+    this.heapSizeBytes = stats.total_physical_size + stats.externally_allocated_size;
     if (used > this.maxUsedHeapBytes) this.maxUsedHeapBytes = used;
   }
 
