@@ -2,6 +2,9 @@
 // `count` functions (distinct code, so distinct versions), each on its own path; after a warm-up on a
 // function-free path, each function is requested once (a cold start that leaves a warm isolate), and
 // the node's RSS is read before and after. runtime.maxWarmIsolates (default 1,000) must allow them all.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { rssBytes, startChild, stop } from './children.ts';
 import { coldStartConfig, RUNTIMES } from './scenarios.ts';
@@ -18,7 +21,9 @@ const MB = 1024 * 1024;
 
 export async function warmFunctionsRss(originPort: number, count = 1000): Promise<WarmFunctionsResult> {
   const runtime = { maxWarmIsolates: Math.max(1000, count) };
-  const edge = await startChild('./edge-server.ts', [JSON.stringify(coldStartConfig(originPort, count, RUNTIMES[0], { runtime }))], 'stderr');
+  const configFile = join(tmpdir(), `verge-bench-warm-functions-${process.pid}.json`);
+  writeFileSync(configFile, JSON.stringify(coldStartConfig(originPort, count, RUNTIMES[0], { runtime })));
+  const edge = await startChild('./edge-server.ts', [configFile], 'stderr');
   const url = `http://127.0.0.1:${edge.port}`;
   const get = async (path: string) => {
     const res = await request(url + path);

@@ -150,7 +150,7 @@ export const runtimeSchema = strict({
   // More isolates per version than cores cannot run in parallel; the runtime caps it at the core count.
   isolatesPerVersion: intIn(1, 1024).default(availableParallelism()),
   // 0 never recycles on count.
-  recycleAfterInvocations: intIn(0, 1_000_000_000).default(10_000),
+  recycleAfterInvocations: intIn(0, 1_000_000_000).default(1_000_000),
   // 0 never recycles on heap use.
   recycleHeapPercent: intIn(0, 100).default(75),
   maxWarmIsolates: intIn(1, 1_000_000).default(1_000),

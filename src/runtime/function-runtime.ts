@@ -41,7 +41,7 @@ export interface FunctionRuntimeOptions {
   readonly spareIsolates?: number;
   /** Warm isolates kept per version (default: the core count, and never more). */
   readonly isolatesPerVersion?: number;
-  /** Replace an isolate after this many invocations (default 10,000; 0 = never). */
+  /** Replace an isolate after this many invocations (default 1,000,000; 0 = never). */
   readonly recycleAfterInvocations?: number;
   /** Replace an isolate whose heap use passed this share of memoryMb (default 75). */
   readonly recycleHeapPercent?: number;
@@ -67,7 +67,7 @@ export class FunctionRuntime {
       maxWarmMemoryMb: options.maxWarmMemoryMb ?? 2048,
       // More than one per core cannot run in parallel on isolated-vm's threads; they would only hold memory.
       isolatesPerVersion: Math.min(options.isolatesPerVersion ?? availableParallelism(), availableParallelism()),
-      recycleAfterInvocations: options.recycleAfterInvocations ?? 10_000,
+      recycleAfterInvocations: options.recycleAfterInvocations ?? 1_000_000,
       recycleHeapPercent: options.recycleHeapPercent ?? 75,
       spareIsolates: options.spareIsolates ?? 2,
     });

@@ -33,11 +33,11 @@ function issuesOf(value: unknown): string[] {
   }
 }
 
-test('without a runtime section the defaults apply: one warm isolate per core per version, 1,000 warm isolates, 2 GB', () => {
+test('without a runtime section the defaults apply: one warm isolate per core per version, recycling after 1,000,000 calls or 75% of memoryMb, 1,000 warm isolates, 2 GB', () => {
   const config = parseConfig(raw(), baseDir);
   expect(config.runtime).toEqual({
     isolatesPerVersion: availableParallelism(),
-    recycleAfterInvocations: 10_000,
+    recycleAfterInvocations: 1_000_000,
     recycleHeapPercent: 75,
     maxWarmIsolates: 1_000,
     maxWarmMemoryMb: 2_048,
