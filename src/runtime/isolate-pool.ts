@@ -19,7 +19,7 @@ export interface IsolatePoolOptions {
 }
 
 /** Why release() did not keep an isolate warm; 'kept' when it did. */
-export type ReleaseOutcome = 'kept' | 'broken' | 'recycled-invocations' | 'recycled-heap' | 'pool-full' | 'over-budget';
+export type ReleaseOutcome = 'kept' | 'broken' | 'retired' | 'recycled-invocations' | 'recycled-heap' | 'pool-full' | 'over-budget';
 
 const BYTES_PER_MB = 1024 * 1024;
 
@@ -32,6 +32,8 @@ const BYTES_PER_MB = 1024 * 1024;
  */
 export class IsolatePool {
   private readonly idleByVersion = new Map<string, IsolateInstance[]>();
+  /** Versions replaced by a code change: their isolates still in flight are disposed when they finish. */
+  private readonly retired = new Set<string>();
   private readonly lru: LRUCache<number, IsolateInstance>;
   private readonly spares: BlankIsolateReserve;
   private readonly options: IsolatePoolOptions;
@@ -88,6 +90,7 @@ export class IsolatePool {
   private keepOrWhy(instance: IsolateInstance): ReleaseOutcome {
     const o = this.options;
     if (instance.broken || instance.isolate.isDisposed) return 'broken';
+    if (this.retired.size > 0 && this.retired.has(instance.version.key)) return 'retired';
     // Lambda too replaces execution environments from time to time; a fresh isolate sheds slow leaks.
     if (o.recycleAfterInvocations > 0 && instance.invocations >= o.recycleAfterInvocations) return 'recycled-invocations';
     // Replaced before the heap reaches memoryMb, where the next invocation would fail instead.
@@ -112,6 +115,7 @@ export class IsolatePool {
 
   /** Disposes the idle isolates of versions no longer in use (after a code change). */
   retire(versionKey: string): void {
+    this.retired.add(versionKey);
     const idle = this.idleByVersion.get(versionKey);
     if (!idle) return;
     this.idleByVersion.delete(versionKey);
@@ -123,6 +127,7 @@ export class IsolatePool {
 
   close(): void {
     for (const key of [...this.idleByVersion.keys()]) this.retire(key);
+    this.retired.clear();
     this.spares.close();
   }
 

@@ -112,3 +112,15 @@ test('an isolate is recycled after recycleAfterInvocations invocations, and over
   expect(byHeap.release(heavy)).toBe('recycled-heap');
   expect(byHeap.release(sampled(byHeap, version('light')))).toBe('kept');
 });
+
+test('an isolate of a retired version that was still in flight is disposed when it comes back, not kept warm', () => {
+  const p = pool();
+  const v = version('replaced');
+  const inFlight = sampled(p, v);
+  p.release(sampled(p, v));
+  p.retire(v.key);
+  expect(p.stats().warmIsolates).toBe(0);
+  expect(p.release(inFlight)).toBe('retired');
+  expect(inFlight.isolate.isDisposed).toBe(true);
+  expect(p.takeWarm(v)).toBeUndefined();
+});
