@@ -67,6 +67,8 @@ export class IsolatePool {
   /** Creates a cold isolate; throws LambdaExecutionError when the code does not load. */
   create(version: FunctionVersion): IsolateInstance {
     const started = performance.now();
+    // A version in use again (a code edit undone: the same hash) is no longer retired.
+    if (this.retired.size > 0) this.retired.delete(version.key);
     return new IsolateInstance(version, this.spares.take(version.memoryMb), version.timeoutMs, started);
   }
 

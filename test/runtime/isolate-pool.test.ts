@@ -124,3 +124,11 @@ test('an isolate of a retired version that was still in flight is disposed when 
   expect(inFlight.isolate.isDisposed).toBe(true);
   expect(p.takeWarm(v)).toBeUndefined();
 });
+
+test('a retired version that is loaded again (an edit undone) is kept warm again', () => {
+  const p = pool();
+  const v = version('undone');
+  p.retire(v.key);
+  expect(p.release(sampled(p, v))).toBe('kept');
+  expect(p.takeWarm(v)).toBeDefined();
+});
