@@ -36,7 +36,7 @@ export async function warmSyncCall(makeRuntime: () => FunctionRuntime): Promise<
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (let round = 0; round < 3; round++) {
-    const r = await warmSyncCall(() => new FunctionRuntime({ maxWarmIsolates: 16, syncSliceMs: 1000, ...(process.env.RECYCLE ? { recycleAfterInvocations: Number(process.env.RECYCLE) } : {}) }));
+    const r = await warmSyncCall(() => new FunctionRuntime({ maxWarmIsolates: Number(process.env.MAX_WARM ?? 1000), syncSliceMs: 1000, ...(process.env.RECYCLE ? { recycleAfterInvocations: Number(process.env.RECYCLE) } : {}) }));
     console.log(`warm sync call: ${r.cpuUsPerOp.toFixed(2)} µs CPU/op, ${r.wallUsPerOp.toFixed(2)} µs wall/op`);
   }
 }

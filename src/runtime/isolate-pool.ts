@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { BlankIsolateReserve } from './blank-isolate.ts';
 import { IsolateInstance } from './isolate-instance.ts';
 import type { FunctionVersion } from './function-version.ts';
@@ -32,9 +31,16 @@ const BYTES_PER_MB = 1024 * 1024;
  */
 export class IsolatePool {
   private readonly idleByVersion = new Map<string, IsolateInstance[]>();
+  /**
+   * Every idle isolate with the size it counts, least recently released first (a Map iterates in
+   * insertion order). Not lru-cache: emptying an lru-cache clears its preallocated arrays, and a node
+   * serving one function empties the list on every call (take, then release): measured 2.2 µs a call
+   * with 1,000 slots, against ~0.1 µs for this Map.
+   */
+  private readonly idleOrder = new Map<IsolateInstance, number>();
+  private idleBytes = 0;
   /** Versions replaced by a code change: their isolates still in flight are disposed when they finish. */
   private readonly retired = new Set<string>();
-  private readonly lru: LRUCache<number, IsolateInstance>;
   private readonly spares: BlankIsolateReserve;
   private readonly options: IsolatePoolOptions;
   private readonly maxWarmBytes: number;
@@ -43,16 +49,6 @@ export class IsolatePool {
     this.options = options;
     this.maxWarmBytes = options.maxWarmMemoryMb * BYTES_PER_MB;
     this.spares = new BlankIsolateReserve(options.spareIsolates);
-    this.lru = new LRUCache<number, IsolateInstance>({
-      max: options.maxWarmIsolates,
-      maxSize: this.maxWarmBytes,
-      // Only an eviction retires an isolate; `delete` is how takeWarm() takes one out to use it.
-      dispose: (instance, _id, reason) => {
-        if (reason === 'delete') return;
-        this.removeIdle(instance);
-        instance.dispose();
-      },
-    });
   }
 
   /** A warm isolate for `version`, or undefined when a cold one must be made. */
@@ -60,7 +56,7 @@ export class IsolatePool {
     const idle = this.idleByVersion.get(version.key);
     const instance = idle?.pop();
     if (instance === undefined) return undefined;
-    this.lru.delete(instance.id);
+    this.forget(instance);
     return instance;
   }
 
@@ -85,8 +81,29 @@ export class IsolatePool {
       this.idleByVersion.set(instance.version.key, idle);
     }
     idle.push(instance);
-    this.lru.set(instance.id, instance, { size: this.sizeOf(instance) });
+    const size = this.sizeOf(instance);
+    this.idleOrder.set(instance, size);
+    this.idleBytes += size;
+    if (this.idleOrder.size > this.options.maxWarmIsolates || this.idleBytes > this.maxWarmBytes) this.evictOverBudget();
     return 'kept';
+  }
+
+  /** Disposes the least recently released idle isolates until the rest fit both budgets. */
+  private evictOverBudget(): void {
+    for (const oldest of this.idleOrder.keys()) {
+      if (this.idleOrder.size <= this.options.maxWarmIsolates && this.idleBytes <= this.maxWarmBytes) return;
+      this.forget(oldest);
+      this.removeIdle(oldest);
+      oldest.dispose();
+    }
+  }
+
+  /** Takes an isolate off the idle order (it is being used, or disposed). */
+  private forget(instance: IsolateInstance): void {
+    const size = this.idleOrder.get(instance);
+    if (size === undefined) return;
+    this.idleOrder.delete(instance);
+    this.idleBytes -= size;
   }
 
   private keepOrWhy(instance: IsolateInstance): ReleaseOutcome {
@@ -98,21 +115,21 @@ export class IsolatePool {
     // Replaced before the heap reaches memoryMb, where the next invocation would fail instead.
     if (o.recycleHeapPercent > 0 && instance.heapUsedBytes > (instance.version.memoryMb * BYTES_PER_MB * o.recycleHeapPercent) / 100) return 'recycled-heap';
     if ((this.idleByVersion.get(instance.version.key)?.length ?? 0) >= o.isolatesPerVersion) return 'pool-full';
-    // lru-cache would silently refuse an entry larger than the whole budget.
+    // It would only evict every other isolate and then itself.
     if (this.sizeOf(instance) > this.maxWarmBytes) return 'over-budget';
     return 'kept';
   }
 
-  /** What an idle isolate counts against maxWarmMemoryMb: its heap as last sampled (never 0, lru-cache needs a size). */
+  /** What an idle isolate counts against maxWarmMemoryMb: its heap as last sampled. */
   private sizeOf(instance: IsolateInstance): number {
-    return Math.max(1, instance.heapSizeBytes);
+    return instance.heapSizeBytes;
   }
 
   /** Idle warm isolates: how many, and the sum of their heap sizes (what maxWarmMemoryMb bounds). */
   stats(): { readonly warmIsolates: number; readonly warmHeapBytes: number; readonly warmByVersion: ReadonlyMap<string, number> } {
     const warmByVersion = new Map<string, number>();
     for (const [key, idle] of this.idleByVersion) warmByVersion.set(key, idle.length);
-    return { warmIsolates: this.lru.size, warmHeapBytes: this.lru.calculatedSize, warmByVersion };
+    return { warmIsolates: this.idleOrder.size, warmHeapBytes: this.idleBytes, warmByVersion };
   }
 
   /** Disposes the idle isolates of versions no longer in use (after a code change). */
@@ -122,7 +139,7 @@ export class IsolatePool {
     if (!idle) return;
     this.idleByVersion.delete(versionKey);
     for (const instance of idle) {
-      this.lru.delete(instance.id);
+      this.forget(instance);
       instance.dispose();
     }
   }
