@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { eventually, send, startEdge, startOrigin, type LogLine, type RawResponse, type TestEdge, type TestOrigin } from '../helpers/harness.ts';
+import { eventually, functionFile, send, startEdge, startOrigin, type LogLine, type RawResponse, type TestEdge, type TestOrigin } from '../helpers/harness.ts';
 
 // Each limit through a real edge node: the fixture in edge-functions/fixtures/ named for what it
 // provokes, the answer the viewer gets, the log line the operator gets, and a node that keeps serving.
@@ -16,9 +16,8 @@ afterAll(async () => {
   await origin?.close();
 });
 
-/** An edge node with each named function (fixture file or inline source) on its own path `/<name>`, and `/healthy`. */
+/** An edge node with each `functions[]` entry on its own path `/<name>` at viewer-request, plus `/healthy`. */
 async function edgeWith(functions: Record<string, unknown>[], runtime: Record<string, unknown> = {}): Promise<TestEdge> {
-  const { functionFile } = await import('../helpers/harness.ts');
   const all = [...functions, { name: 'healthy', code: functionFile(HEALTHY) }];
   return startEdge({
     origins: [{ id: 'o', url: origin.url }],
