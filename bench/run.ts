@@ -1,15 +1,17 @@
 // `npm run bench`: the edge node's cost, measured side by side in one run on 127.0.0.1 only.
 //   (a) direct to origin   (b) Verge, no functions   (c) viewer-request + viewer-response
-//   (d) all four hooks      + cold start of 100 fresh function versions, + an in-process warm-call micro-benchmark.
+//   (d) all four hooks      + cold start of 100 fresh function versions per runtime, RSS per warm isolate and with
+//   1,000 warm functions, + in-process warm-call micro-benchmarks (per event shape).
 // Every scenario runs twice a round: flat out (throughput) and at BENCH_FIXED_RPS (CPU at equal load).
 // Each load run is bounded (BENCH_DURATION_S seconds, BENCH_CONNECTIONS connections); scenarios are
 // interleaved over BENCH_ROUNDS rounds so drift on a shared machine hits them alike. See bench/README.md.
 import autocannon from 'autocannon';
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
-import { coldStartConfig, edgeConfig, type Scenario } from './scenarios.ts';
+import { cpuMicros, startChild, stop, type Child } from './children.ts';
+import { coldStart } from './cold-start.ts';
+import { eventShapeBenchmark } from './event-shapes.ts';
+import { isolateMemory } from './isolate-memory.ts';
+import { RUNTIMES, edgeConfig, type Scenario } from './scenarios.ts';
+import { warmFunctionsRss } from './warm-functions.ts';
 import { microBenchmark } from './micro.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -17,45 +19,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** The fixed request rate at which CPU per request is also measured: below every scenario's maximum. */
 const FIXED_RPS = Number(process.env.BENCH_FIXED_RPS ?? 3000);
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-
-interface Child {
-  readonly proc: ChildProcess;
-  readonly port: number;
-}
-
-async function startChild(script: string, args: string[], readyFrom: 'stdout' | 'stderr'): Promise<Child> {
-  const proc = fork(here(script), args, {
-    execArgv: ['--no-node-snapshot'],
-    stdio: ['ignore', readyFrom === 'stdout' ? 'pipe' : 'ignore', readyFrom === 'stderr' ? 'pipe' : 'inherit', 'ipc'],
-    env: { ...process.env },
-  });
-  const stream = readyFrom === 'stdout' ? proc.stdout! : proc.stderr!;
-  let buffered = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    stream.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const m = /(?:ready )?(\d+)\n/.exec(buffered);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready: ${buffered}`)));
-  });
-  stream.resume();
-  return { proc, port };
-}
-
-async function cpuMicros(child: Child): Promise<number> {
-  child.proc.send('cpu');
-  const [usage] = (await once(child.proc, 'message')) as [NodeJS.CpuUsage];
-  return usage.user + usage.system;
-}
-
-async function stop(child: Child): Promise<void> {
-  if (child.proc.exitCode !== null) return;
-  const exited = once(child.proc, 'exit');
-  child.proc.kill('SIGTERM');
-  await exited;
-}
 
 interface LoadResult {
   rps: number;
@@ -83,47 +46,8 @@ async function load(url: string, measured: Child, durationS: number, overallRate
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-/**
- * First request of `count` fresh versions against warm requests of the same versions. With `gapMs`
- * 0 the cold starts come back to back, faster than the node refills its blank isolates (the worst
- * case); with a gap the reserve is ready, as for cold starts that are not bunched together.
- */
-async function coldStart(originPort: number, count: number, gapMs: number): Promise<{ coldMs: number; warmMs: number; addedMs: number }> {
-  const edge = await startChild('./edge-server.ts', [JSON.stringify(coldStartConfig(originPort, count))], 'stderr');
-  const url = `http://127.0.0.1:${edge.port}`;
-  const timed = async (path: string) => {
-    const t = performance.now();
-    const res = await request(url + path);
-    await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode}`);
-    return performance.now() - t;
-  };
-  // Warm the proxy path itself (connections, JIT) on a function-free behavior first.
-  for (let i = 0; i < 200; i++) await timed('/plain');
-  const added: number[] = [];
-  const colds: number[] = [];
-  const warms: number[] = [];
-  for (let i = 0; i < count; i++) {
-    if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
-    const cold = await timed(`/cold/${i}`);
-    let warm = Infinity;
-    for (let k = 0; k < 3; k++) warm = Math.min(warm, await timed(`/cold/${i}`));
-    colds.push(cold);
-    warms.push(warm);
-    added.push(cold - warm);
-  }
-  await stop(edge);
-  return { coldMs: median(colds), warmMs: median(warms), addedMs: median(added) };
 }
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -151,10 +75,15 @@ async function main(): Promise<void> {
   }
   for (const e of edges.values()) await stop(e);
 
-  const cold = await coldStart(origin.port, 100, 0);
-  const coldSpaced = await coldStart(origin.port, 100, 50);
+  const colds = [];
+  for (const runtime of RUNTIMES) {
+    colds.push({ runtime, backToBack: await coldStart(origin.port, 100, 0, runtime), spaced: await coldStart(origin.port, 100, 50, runtime) });
+  }
+  const warmFunctions = await warmFunctionsRss(origin.port, 1000);
   await stop(origin);
+  const isolateRss = await isolateMemory(200);
   const micro = await microBenchmark();
+  const shapes = await eventShapeBenchmark();
 
   const summary = (key: string) => {
     const rs = results[key]!;
@@ -201,9 +130,18 @@ async function main(): Promise<void> {
   console.log(`| CPU per hook call at ${FIXED_RPS} req/s, from (c) − (b) | ${fmt(fixedC)} µs | ≤ 15 µs: ${check(fixedC <= 15)} |`);
   console.log(`| CPU per hook call at ${FIXED_RPS} req/s, from (d) − (b) | ${fmt(fixedD)} µs | ≤ 15 µs: ${check(fixedD <= 15)} |`);
   console.log(`| proxy CPU per request, (b) | ${fmt(s.b!.cpu)} µs | (reference: ~49 µs bare node:http + undici) |`);
-  console.log(`| cold start, 100 fresh versions back to back: median added latency | ${fmt(cold.addedMs, 2)} ms (cold ${fmt(cold.coldMs, 2)} vs warm ${fmt(cold.warmMs, 2)}) | ≤ 3 ms: ${check(cold.addedMs <= 3)} |`);
-  console.log(`| cold start, 100 fresh versions 50 ms apart (blank isolates ready): median added latency | ${fmt(coldSpaced.addedMs, 2)} ms (cold ${fmt(coldSpaced.coldMs, 2)} vs warm ${fmt(coldSpaced.warmMs, 2)}) | ≤ 3 ms: ${check(coldSpaced.addedMs <= 3)} |`);
+  for (const { runtime, backToBack: cold, spaced: coldSpaced } of colds) {
+    console.log(`| ${runtime.label}: cold start, 100 fresh versions back to back: median added latency | ${fmt(cold.addedMs, 2)} ms (cold ${fmt(cold.coldMs, 2)} vs warm ${fmt(cold.warmMs, 2)}) | ≤ 3 ms: ${check(cold.addedMs <= 3)} |`);
+    console.log(`| ${runtime.label}: cold start, 100 fresh versions 50 ms apart (blank isolates ready): median added latency | ${fmt(coldSpaced.addedMs, 2)} ms (cold ${fmt(coldSpaced.coldMs, 2)} vs warm ${fmt(coldSpaced.warmMs, 2)}) | ≤ 3 ms: ${check(coldSpaced.addedMs <= 3)} |`);
+  }
+  for (const r of isolateRss) {
+    const target = r.stage === 'warm' ? `≤ 1.5 MB: ${check(r.rssMbPerIsolate <= 1.5)}` : '(where it goes)';
+    console.log(`| RSS per isolate, ${r.count} isolates, stage ${r.stage} | ${fmt(r.rssMbPerIsolate, 2)} MB${r.accountedMbPerIsolate === undefined ? '' : ` (pool counts ${fmt(r.accountedMbPerIsolate, 2)} MB)`} | ${target} |`);
+  }
+  const wf = warmFunctions;
+  console.log(`| RSS of an edge node with ${wf.count} distinct warm functions | ${fmt(wf.rssAfterMb, 0)} MB (${fmt(wf.rssBeforeMb, 0)} MB before, ${wf.warmIsolates} warm isolates) | ≤ 2048 MB: ${check(wf.rssAfterMb <= 2048 && wf.warmIsolates >= wf.count)} |`);
   for (const m of micro) console.log(`| micro: ${m.name} | ${fmt(m.cpuUsPerOp, 2)} µs CPU/op | ${m.target ?? ''} |`);
+  for (const m of shapes) console.log(`| warm call, ${m.name} | ${fmt(m.cpuUsPerOp, 2)} µs CPU/op | |`);
 }
 
 await main();

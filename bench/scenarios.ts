@@ -33,19 +33,38 @@ export function edgeConfig(scenario: Scenario, originPort: number): Record<strin
   };
 }
 
+/** A function runtime the cold-start scenario measures: its smallest realistic viewer-request function. */
+export interface RuntimeUnderTest {
+  readonly label: string;
+  /** The function's source; each copy gets a different trailing comment, so a different version. */
+  readonly source: string;
+  /** Extra fields of its `functions[]` entry, e.g. `{ runtime: 'cloudfront-js-2.0' }`. */
+  readonly functionFields: Record<string, unknown>;
+}
+
+/**
+ * The runtimes cold starts are measured for. The CloudFront Functions runtime joins with one entry:
+ * { label: 'CloudFront Functions', source: 'function handler(event) { return event.request; }',
+ *   functionFields: { runtime: 'cloudfront-js-2.0' } }
+ */
+export const RUNTIMES: readonly RuntimeUnderTest[] = [
+  { label: 'Lambda@Edge (nodejs-edge)', source: readFileSync(fn('viewer-request'), 'utf8'), functionFields: {} },
+];
+
 /** `count` distinct functions (distinct code, so distinct versions), each on its own path. */
-export function coldStartConfig(originPort: number, count: number): Record<string, unknown> {
+export function coldStartConfig(originPort: number, count: number, runtime: RuntimeUnderTest = RUNTIMES[0]!, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const dir = join(tmpdir(), `verge-bench-cold-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const source = readFileSync(fn('viewer-request'), 'utf8');
   const functions = [];
   const behaviors = [];
+  // Unique per call, so two runs in one process never share a version.
+  const run = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
   for (let i = 0; i < count; i++) {
     const file = join(dir, `f${i}.js`);
-    writeFileSync(file, `${source}\n// version ${i}\n`);
-    functions.push({ name: `f${i}`, code: file });
+    writeFileSync(file, `${runtime.source}\n// version ${run} ${i}\n`);
+    functions.push({ name: `f${i}`, code: file, ...runtime.functionFields });
     behaviors.push({ pathPattern: `/cold/${i}`, originId: 'o', functions: { 'viewer-request': { name: `f${i}` } } });
   }
   behaviors.push({ pathPattern: '*', originId: 'o', functions: {} });
-  return { listen: { host: '127.0.0.1', port: 0 }, origins: [{ id: 'o', url: `http://127.0.0.1:${originPort}` }], functions, behaviors };
+  return { listen: { host: '127.0.0.1', port: 0 }, origins: [{ id: 'o', url: `http://127.0.0.1:${originPort}` }], functions, behaviors, ...extra };
 }

@@ -198,6 +198,7 @@ function toVergeConfig(data: ParsedConfig, baseDir: string): VergeConfig {
       functions: behavior.functions,
     })),
     errors: data.errors,
+    runtime: data.runtime,
     baseDir,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { EventType } from './types.ts';
 import type { ConfigIssue } from '../errors/verge-error.ts';
@@ -112,6 +113,8 @@ export const functionSchema = strict({
   memoryMb: intIn(FUNCTION_MIN_MEMORY_MB, ORIGIN_EVENT_MAX_MEMORY_MB).default(FUNCTION_DEFAULT_MEMORY_MB),
   timeoutMs: intIn(FUNCTION_MIN_TIMEOUT_MS, ORIGIN_EVENT_MAX_TIMEOUT_MS).default(FUNCTION_DEFAULT_TIMEOUT_MS),
   environment: z.record(envName, z.string()).default({}),
+  // Lambda's reserved concurrency: 0 throttles every invocation; absent leaves the function unreserved.
+  reservedConcurrency: z.int().min(0).max(100_000).optional(),
 });
 
 const requestAssociation = strict({
@@ -151,6 +154,18 @@ export const errorsSchema = strict({
   executionErrorStatus: z.literal([500, 503]).default(503),
 });
 
+/** How this node keeps isolates: warm pools per version, recycling, and the budget over all of them. */
+export const runtimeSchema = strict({
+  // More isolates per version than cores cannot run in parallel; the runtime caps it at the core count.
+  isolatesPerVersion: intIn(1, 1024).default(availableParallelism()),
+  // 0 never recycles on count.
+  recycleAfterInvocations: intIn(0, 1_000_000_000).default(1_000_000),
+  // 0 never recycles on heap use.
+  recycleHeapPercent: intIn(0, 100).default(75),
+  maxWarmIsolates: intIn(1, 1_000_000).default(1_000),
+  maxWarmMemoryMb: intIn(1, 1_048_576).default(2_048),
+});
+
 /** The whole file, option by option; `crossFieldIssues` adds the rules between options. */
 export const configSchema = strict({
   listen: listenSchema.prefault({}),
@@ -160,6 +175,7 @@ export const configSchema = strict({
   functions: z.array(functionSchema).default([]),
   behaviors: z.array(behaviorSchema).min(1, 'at least one behavior is required'),
   errors: errorsSchema.prefault({}),
+  runtime: runtimeSchema.prefault({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

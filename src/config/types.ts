@@ -39,6 +39,11 @@ export interface FunctionConfig {
   readonly timeoutMs: number;
   /** Environment variables of the Lambda function model. Lambda@Edge has none, so they are validated and kept but not exposed to the function yet. */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Lambda's reserved concurrency: at most this many invocations of the function (all versions) at
+   * once in this process; 0 throttles it entirely; undefined leaves it unreserved.
+   */
+  readonly reservedConcurrency?: number | undefined;
 }
 
 export interface FunctionAssociation {
@@ -60,6 +65,20 @@ export interface ErrorsConfig {
   readonly executionErrorStatus: 500 | 503;
 }
 
+/** The isolate pool's sizes and recycling rules (docs/config.md, `runtime`). */
+export interface RuntimeConfig {
+  /** Warm isolates kept per function version; capped at the core count. */
+  readonly isolatesPerVersion: number;
+  /** An isolate is replaced after this many invocations; 0 = never. */
+  readonly recycleAfterInvocations: number;
+  /** An isolate whose heap use passes this share of its function's memoryMb is replaced. */
+  readonly recycleHeapPercent: number;
+  /** Idle warm isolates kept across all versions, least recently used evicted first. */
+  readonly maxWarmIsolates: number;
+  /** Budget over the idle warm isolates' heap sizes, least recently used evicted first. */
+  readonly maxWarmMemoryMb: number;
+}
+
 export interface VergeConfig {
   readonly listen: ListenConfig;
   readonly location: string;
@@ -69,6 +88,7 @@ export interface VergeConfig {
   readonly functions: readonly FunctionConfig[];
   readonly behaviors: readonly BehaviorConfig[];
   readonly errors: ErrorsConfig;
+  readonly runtime: RuntimeConfig;
   /** The directory relative paths were resolved against (the config file's directory). */
   readonly baseDir: string;
 }

@@ -15,7 +15,7 @@ export interface EdgeNodeOptions {
   readonly watch?: boolean;
   /** Overrides config.listen.port (0 = any free port). */
   readonly port?: number;
-  /** Warm isolates kept across all function versions. */
+  /** Warm isolates kept across all function versions; overrides config.runtime.maxWarmIsolates. */
   readonly maxWarmIsolates?: number;
   /** How long a call may run on the node's thread before its version moves to the thread pool. */
   readonly syncSliceMs?: number;
@@ -35,7 +35,11 @@ export interface EdgeNode {
 /** Assembles one edge node from a validated config: runtime, lifecycle, origin pools, HTTP server. */
 export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOptions = {}): Promise<EdgeNode> {
   const logger = options.logger ?? createLogger();
-  const runtime = new FunctionRuntime({ maxWarmIsolates: options.maxWarmIsolates ?? 256, syncSliceMs: options.syncSliceMs ?? 50 });
+  const runtime = new FunctionRuntime({
+    ...config.runtime,
+    maxWarmIsolates: options.maxWarmIsolates ?? config.runtime.maxWarmIsolates,
+    syncSliceMs: options.syncSliceMs ?? 50,
+  });
   // Bundles and module-checks every function before listening: a function that cannot load stops
   // startup with VERGE_ERR_FUNCTION_LOAD rather than failing its first request.
   const registry = await FunctionRegistry.load(

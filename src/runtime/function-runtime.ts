@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { LambdaExecutionError } from '../errors/function-errors.ts';
+import { ConcurrencyLimiter } from './concurrency-limiter.ts';
 import { Invocation, SyncSliceExceeded, type ConsoleSink, type InvocationResult } from './invocation.ts';
 import { IsolatePool } from './isolate-pool.ts';
 import type { IsolateInstance, WireEvent } from './isolate-instance.ts';
@@ -31,27 +33,64 @@ export interface InvokeOutcome {
 }
 
 export interface FunctionRuntimeOptions {
+  /** Idle warm isolates kept across all versions (runtime.maxWarmIsolates). */
   readonly maxWarmIsolates: number;
   /** Longest synchronous call made on the node's thread before a version moves to the thread pool. */
   readonly syncSliceMs: number;
   /** Blank isolates kept ready per memory size (default 2); 0 makes every cold start create its own. */
   readonly spareIsolates?: number;
+  /** Warm isolates kept per version (default: the core count, and never more). */
+  readonly isolatesPerVersion?: number;
+  /** Replace an isolate after this many invocations (default 1,000,000; 0 = never). */
+  readonly recycleAfterInvocations?: number;
+  /** Replace an isolate whose heap use passed this share of memoryMb (default 75). */
+  readonly recycleHeapPercent?: number;
+  /** Budget over the idle warm isolates' heap sizes (default 2048 MB). */
+  readonly maxWarmMemoryMb?: number;
 }
 
 const BYTES_PER_MB = 1024 * 1024;
 const HEAP_SAMPLE_EVERY = 32;
 
-/** Runs Lambda@Edge handlers in pooled isolates. The one entry point the pipeline uses. */
+/**
+ * Runs Lambda@Edge handlers in pooled isolates. The one entry point the pipeline uses.
+ * @throws LambdaLimitExceededError from invoke() when the function's reserved concurrency is used up.
+ */
 export class FunctionRuntime {
   private readonly pool: IsolatePool;
   private readonly syncSliceMs: number;
+  private readonly concurrency = new ConcurrencyLimiter();
 
   constructor(options: FunctionRuntimeOptions) {
-    this.pool = new IsolatePool({ maxWarmIsolates: options.maxWarmIsolates, spareIsolates: options.spareIsolates ?? 2 });
+    this.pool = new IsolatePool({
+      maxWarmIsolates: options.maxWarmIsolates,
+      maxWarmMemoryMb: options.maxWarmMemoryMb ?? 2048,
+      // More than one per core cannot run in parallel on isolated-vm's threads; they would only hold memory.
+      isolatesPerVersion: Math.min(options.isolatesPerVersion ?? availableParallelism(), availableParallelism()),
+      recycleAfterInvocations: options.recycleAfterInvocations ?? 1_000_000,
+      recycleHeapPercent: options.recycleHeapPercent ?? 75,
+      spareIsolates: options.spareIsolates ?? 2,
+    });
     this.syncSliceMs = options.syncSliceMs;
   }
 
   invoke(req: InvokeRequest): InvokeOutcome | Promise<InvokeOutcome> {
+    const { version } = req;
+    this.concurrency.acquire(version);
+    try {
+      const outcome = this.invokeAdmitted(req);
+      if (!(outcome instanceof Promise)) {
+        this.concurrency.release(version);
+        return outcome;
+      }
+      return outcome.finally(() => this.concurrency.release(version));
+    } catch (err) {
+      this.concurrency.release(version);
+      throw err;
+    }
+  }
+
+  private invokeAdmitted(req: InvokeRequest): InvokeOutcome | Promise<InvokeOutcome> {
     const started = performance.now();
     const { version } = req;
     const deadlineMs = started + version.timeoutMs;
@@ -95,6 +134,16 @@ export class FunctionRuntime {
     return run(instance, version.mode === 'sync');
   }
 
+  /** Idle warm isolates and in-flight counts, for tests, benchmarks and (later) metrics. */
+  stats(): ReturnType<IsolatePool['stats']> {
+    return this.pool.stats();
+  }
+
+  /** Invocations of a function with reserved concurrency in flight now. */
+  inFlightOf(functionName: string): number {
+    return this.concurrency.inFlightOf(functionName);
+  }
+
   /** The outcome of a call whose isolate could not be made: the code did not load. */
   private loadFailure(err: unknown, started: number, initDurationMs: number | undefined, version: FunctionVersion): InvokeOutcome {
     const error = err instanceof LambdaExecutionError ? err : new LambdaExecutionError('VERGE_ERR_FUNCTION_LOAD', String(err));
@@ -124,7 +173,10 @@ export class FunctionRuntime {
 
   /** Loads a version into a warm isolate ahead of its first request; throws if its code does not load. */
   prewarm(version: FunctionVersion): void {
-    this.pool.release(this.pool.create(version));
+    const instance = this.pool.create(version);
+    // Its heap size is what it counts against maxWarmMemoryMb.
+    instance.sampleHeap();
+    this.pool.release(instance);
   }
 
   /** Drops warm isolates of a version that was replaced. */

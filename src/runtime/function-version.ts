@@ -27,6 +27,8 @@ export interface FunctionVersion {
   /** The files the code was made from and their content hash: --watch rebundles only when it changes. */
   readonly inputFiles: readonly string[];
   readonly inputsHash: string;
+  /** Not part of the key: changing it needs no new isolates. Undefined = unreserved. */
+  readonly reservedConcurrency: number | undefined;
   kind: ModuleKind | undefined;
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
   /**
@@ -63,6 +65,7 @@ export function createFunctionVersion(config: FunctionConfig, bundle: Pick<Funct
     environment: config.environment,
     inputFiles: bundle.inputFiles ?? [config.codePath],
     inputsHash: bundle.inputsHash ?? '',
+    reservedConcurrency: config.reservedConcurrency,
     kind: undefined,
     cachedData: undefined,
     mode: 'sync',

@@ -30,6 +30,8 @@ export class IsolateInstance {
   readonly isolate: ivm.Isolate;
   readonly initDurationMs: number;
   invocations = 0;
+  /** Whether loading used the version's V8 code cache ('produced' on the version's first cold start). */
+  codeCache: 'produced' | 'used' | 'rejected' | 'none' = 'none';
   /** Set when an invocation left the isolate in a state we cannot trust (timeout, memory, crash). */
   broken = false;
   private readonly context: ivm.Context;
@@ -80,7 +82,10 @@ export class IsolateInstance {
           filename,
           ...(v.cachedData ? { cachedData: v.cachedData } : { produceCachedData: true }),
         });
-        v.cachedData ??= producedCache(script);
+        this.codeCache = v.cachedData === undefined ? 'produced' : (script as ivm.Script & { cachedDataRejected?: boolean }).cachedDataRejected === true ? 'rejected' : 'used';
+        // A rejected cache (V8 flags or version changed) is replaced by the next cold start's.
+        if (this.codeCache === 'rejected') v.cachedData = undefined;
+        else v.cachedData ??= producedCache(script);
         v.kind = 'commonjs';
         const moduleFunction = script.runSync(this.context, { reference: true, timeout: timeoutMs }) as ivm.Reference<unknown>;
         const init = api.getSync('initCommonJs', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
@@ -126,10 +131,20 @@ export class IsolateInstance {
    * peak too). Reading V8's heap statistics costs ~2.5 µs, so callers sample it, not every call.
    */
   maxUsedHeapBytes = 0;
+  /** Heap in use at the last sample, ArrayBuffers included (they count against memoryLimit too). */
+  heapUsedBytes = 0;
+  /**
+   * Heap memory the isolate actually holds at the last sample (V8's committed pages that are backed,
+   * plus ArrayBuffers): what it counts against runtime.maxWarmMemoryMb, and close to its share of RSS.
+   */
+  heapSizeBytes = 0;
 
   sampleHeap(): void {
     if (this.isolate.isDisposed) return;
-    const used = this.isolate.getHeapStatisticsSync().used_heap_size;
+    const stats = this.isolate.getHeapStatisticsSync();
+    const used = stats.used_heap_size + stats.externally_allocated_size;
+    this.heapUsedBytes = used;
+    this.heapSizeBytes = stats.total_physical_size + stats.externally_allocated_size;
     if (used > this.maxUsedHeapBytes) this.maxUsedHeapBytes = used;
   }
 

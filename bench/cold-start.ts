@@ -1,0 +1,61 @@
+// Cold start per runtime: the first request of `count` fresh function versions against warm requests
+// of the same versions, through an edge node in its own process. See bench/README.md.
+import { request } from 'undici';
+import { startChild, stop } from './children.ts';
+import { coldStartConfig, RUNTIMES, type RuntimeUnderTest } from './scenarios.ts';
+
+export interface ColdStartResult {
+  readonly coldMs: number;
+  readonly warmMs: number;
+  readonly addedMs: number;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * With `gapMs` 0 the cold starts come back to back, faster than the node refills its blank isolates
+ * (the worst case); with a gap the reserve is ready, as for cold starts that are not bunched together.
+ */
+export async function coldStart(originPort: number, count: number, gapMs: number, runtime: RuntimeUnderTest = RUNTIMES[0]!): Promise<ColdStartResult> {
+  const edge = await startChild('./edge-server.ts', [JSON.stringify(coldStartConfig(originPort, count, runtime))], 'stderr');
+  const url = `http://127.0.0.1:${edge.port}`;
+  const timed = async (path: string) => {
+    const t = performance.now();
+    const res = await request(url + path);
+    await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode}`);
+    return performance.now() - t;
+  };
+  // Warm the proxy path itself (connections, JIT) on a function-free behavior first.
+  for (let i = 0; i < 200; i++) await timed('/plain');
+  const added: number[] = [];
+  const colds: number[] = [];
+  const warms: number[] = [];
+  for (let i = 0; i < count; i++) {
+    if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+    const cold = await timed(`/cold/${i}`);
+    let warm = Infinity;
+    for (let k = 0; k < 3; k++) warm = Math.min(warm, await timed(`/cold/${i}`));
+    colds.push(cold);
+    warms.push(warm);
+    added.push(cold - warm);
+  }
+  await stop(edge);
+  return { coldMs: median(colds), warmMs: median(warms), addedMs: median(added) };
+}
+
+if (process.argv[1] === import.meta.filename) {
+  const origin = await startChild('./origin-server.ts', [], 'stdout');
+  const count = Number(process.argv[2] ?? 100);
+  for (const runtime of RUNTIMES) {
+    for (const gapMs of [0, 50]) {
+      const r = await coldStart(origin.port, count, gapMs, runtime);
+      console.log(`${runtime.label}, ${count} fresh versions, ${gapMs} ms apart: cold ${r.coldMs.toFixed(2)} ms, warm ${r.warmMs.toFixed(2)} ms, added ${r.addedMs.toFixed(2)} ms`);
+    }
+  }
+  await stop(origin);
+}
