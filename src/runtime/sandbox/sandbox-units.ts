@@ -18,7 +18,7 @@ import { GLOBALS } from './globals.isolate.ts';
 export const UNIT_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
   crypto: ['buffer'],
   zlib: ['buffer'],
-  url: ['url-global'],
+  url: ['url-global', 'querystring'],
 };
 
 /** Module units, by the module name user code requires. */

@@ -4,8 +4,11 @@
 // or URLSearchParams, and evaluated on first read.
 
 export default function install(sandbox) {
+  // One evaluation of whatwg-url serves the globals and the `url` module (a private module name:
+  // user code's require accepts only the runtime's public modules).
+  sandbox.defineModule('verge:whatwg-url', () => require('whatwg-url'));
   sandbox.defineGlobals('url-global', () => {
-    const whatwg = require('whatwg-url');
+    const whatwg = sandbox.require('verge:whatwg-url');
     return { URL: whatwg.URL, URLSearchParams: whatwg.URLSearchParams };
   });
 }
