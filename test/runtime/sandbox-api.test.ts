@@ -27,6 +27,11 @@ const GLOBALS: [string, string, unknown][] = [
   ['URL', `(() => { const u = new URL('/a/../b?x=1&x=2#h', 'https://user@EXAMPLE.com:443'); return [u.href, u.host, u.searchParams.getAll('x')]; })()`, ['https://user@example.com/b?x=1&x=2#h', 'example.com', ['1', '2']]],
   ['URL rejects an invalid URL', `(() => { try { new URL('http://exa mple.com'); return 'parsed'; } catch (e) { return e.name; } })()`, 'TypeError'],
   ['URL with an IDN host', `new URL('https://bücher.example/').host`, 'xn--bcher-kva.example'],
+  // The URL Standard's host and query rules, including the two parts Verge swaps in (sandbox-units.ts):
+  // IDNA by the host (punycode labels checked too) and UTF-8 percent-encoding of the query.
+  ['URL host parsing', `['http://EXAMPLE.com./', 'http://0x7f.1/', 'http://[::1]:80/', 'https://xn--bcher-kva.example/'].map((u) => new URL(u).host)`, ['example.com.', '127.0.0.1', '[::1]', 'xn--bcher-kva.example']],
+  ['URL rejects an invalid punycode label', `(() => { try { return new URL('https://xn--a.example/').host; } catch (e) { return e.name; } })()`, 'TypeError'],
+  ['URL query encoding', `[new URL("https://a.example/?q=é 'x'").search, new URL("foo://a/?q=é 'x'").search]`, ['?q=%C3%A9%20%27x%27', "?q=%C3%A9%20'x'"]],
   ['URLSearchParams', `(() => { const p = new URLSearchParams('a=1&b=%20x'); p.append('c', 'é&'); p.sort(); return p.toString(); })()`, 'a=1&b=+x&c=%C3%A9%26'],
   ['Buffer', `[Buffer.from('hello').toString('base64url'), Buffer.from('aGk_Pg', 'base64url').toString(), Buffer.isBuffer(Buffer.alloc(1))]`, ['aGVsbG8', 'hi?>', true]],
 ];
