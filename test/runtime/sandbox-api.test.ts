@@ -123,3 +123,22 @@ describe('require of a missing module', () => {
     expect(await evaluate(`'loaded'`, `// const fs = require('fs');`)).toBe('loaded');
   });
 });
+
+describe('host calls and limits', () => {
+  test('host calls count towards the timeout: a loop of hashing is stopped like any loop', async () => {
+    const short = createHandlerRunner({ timeoutMs: 300 });
+    try {
+      const { result } = await short.run(`const c = require('crypto');\nexports.handler = async () => { for (;;) c.createHash('sha256').update('x').digest(); };`);
+      expect(!result.ok && 'code' in result.error && result.error.code).toBe('VERGE_ERR_FUNCTION_TIMEOUT');
+    } finally {
+      short.close();
+    }
+  });
+
+  test('host calls work when the function runs on the thread pool (a call longer than the sync slice)', async () => {
+    const body = await runner.body(
+      `const c = require('crypto'); const z = require('zlib');\nexports.handler = async () => { const t = Date.now(); while (Date.now() - t < 80) {} return { status: '200', body: JSON.stringify([c.createHash('md5').update('a').digest('hex'), z.gunzipSync(z.gzipSync('pool')).toString()]) }; };`,
+    );
+    expect(body).toEqual(['0cc175b9c0f1b6a831c399e269772661', 'pool']);
+  });
+});

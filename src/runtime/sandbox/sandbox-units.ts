@@ -11,7 +11,7 @@ import { GLOBALS } from './globals.isolate.ts';
  * A unit is one `<name>.isolate.js` file whose default export is `install(sandbox)`; its bundle is a
  * script whose completion value is that function. The core unit is special: registry.isolate.js plus
  * every unit of a global marked `always` in globals.isolate.ts, in one script whose completion value
- * is `init(hostCall)`, returning the isolate-side `sandbox` object.
+ * is `init(hostCall)`, returning the isolate-side `sandbox` object; `core-bare` is the registry alone.
  */
 
 /** Units that other units need installed first (the host installs dependencies before dependants). */
@@ -23,6 +23,7 @@ export const UNIT_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
 
 /** Code that exercises each unit's common paths, run once per process to fill its code cache (sandbox.ts). */
 export const WARM_UP: Readonly<Record<string, string>> = {
+  'core-bare': `void 0;`,
   core: `new TextDecoder().decode(new TextEncoder().encode('é')); atob(btoa('x')); structuredClone({ a: [1] }); crypto.randomUUID(); crypto.getRandomValues(new Uint8Array(4)); queueMicrotask(() => {});`,
   buffer: `const B = require('buffer').Buffer; B.from('aGk', 'base64url').toString('hex'); B.concat([B.alloc(1), B.from('x')]).toString('base64'); B.byteLength('x');`,
   crypto: `const c = require('crypto'); c.createHmac('sha256', 'k').update('x').digest('hex'); c.createHash('md5').update('x').digest('base64'); c.randomBytes(4); c.timingSafeEqual(new Uint8Array(1), new Uint8Array(1));`,
@@ -51,8 +52,14 @@ export interface UnitCode {
 const units = new Map<string, UnitCode>();
 const dir = fileURLToPath(new URL('.', import.meta.url));
 
-/** Every unit besides the core: the module units and the units of globals not installed always. */
-export const UNIT_NAMES: readonly string[] = [...new Set([...MODULE_UNITS, ...GLOBALS.filter((g) => g.always !== true).map((g) => g.unit)])];
+/**
+ * Units that are neither a Lambda@Edge module nor a global of the table, installed by name by the
+ * runtime that needs them (e.g. CloudFront Functions' `cloudfront` module): add the file's name here.
+ */
+const OTHER_UNITS: readonly string[] = [];
+
+/** Every unit besides the core: the module units, the units of globals not installed always, others. */
+export const UNIT_NAMES: readonly string[] = [...new Set([...MODULE_UNITS, ...GLOBALS.filter((g) => g.always !== true).map((g) => g.unit), ...OTHER_UNITS])];
 
 /**
  * The bundled code of a unit ('core' or a unit file's name). The first call bundles them all, in two
@@ -99,6 +106,9 @@ function bundleAll(): void {
   ].join('\n');
   const coreBuild = buildSync({ ...BUILD_OPTIONS, stdin: { contents: core, resolveDir: dir, sourcefile: 'core.entry.js', loader: 'js' } });
   add('core', coreBuild.outputFiles![0]!.text);
+  // The registry alone, for runtimes whose users get no Web globals (CloudFront Functions).
+  const bare = buildSync({ ...BUILD_OPTIONS, stdin: { contents: "export { default } from './registry.isolate.js';", resolveDir: dir, sourcefile: 'core-bare.entry.js', loader: 'js' } });
+  add('core-bare', bare.outputFiles![0]!.text);
   const rest = buildSync({ ...BUILD_OPTIONS, entryPoints: UNIT_NAMES.map((n) => ({ in: `./${n}.isolate.js`, out: n })), outdir: 'out' });
   for (const file of rest.outputFiles!) add(file.path.slice(file.path.lastIndexOf('/') + 1, -'.js'.length), file.text);
 }

@@ -4,6 +4,7 @@
  * ENTRY POINTS (runtime-agnostic: the Lambda@Edge and CloudFront Functions runtimes both use them):
  *
  *   const sb = installSandboxCore(isolate, context, { memoryMb, modules: LAMBDA_EDGE_MODULES });
+ *   // (CloudFront Functions: { memoryMb, modules: CLOUDFRONT_FUNCTIONS_MODULES, webGlobals: false })
  *   installUnits(sb, ['crypto', 'querystring']);      // module units (and their dependencies)
  *   const require = sb.sandbox.getSync('userRequire', { reference: true });  // hand to your bootstrap
  *   // ES modules: resolve sandbox specifiers with esModuleFor(sb, specifier) in instantiateSync.
@@ -22,6 +23,8 @@ export interface SandboxOptions {
   readonly memoryMb: number;
   /** The module names this runtime offers (named in "Cannot find module" messages). */
   readonly modules: readonly string[];
+  /** Install the always-present Web globals of globals.isolate.ts (default true; false for CloudFront Functions). */
+  readonly webGlobals?: boolean;
 }
 
 /** A sandbox installed in one isolate: the isolate-side `sandbox` object and what is installed. */
@@ -34,7 +37,8 @@ export interface Sandbox {
 }
 
 export function installSandboxCore(isolate: ivm.Isolate, context: ivm.Context, options: SandboxOptions): Sandbox {
-  const init = runUnit(isolate, context, unitCode('core'));
+  const core = options.webGlobals === false ? 'core-bare' : 'core';
+  const init = runUnit(isolate, context, unitCode(core));
   const sandbox = init.applySync(undefined, [createHostBridge(hostBridgeLimits(options.memoryMb))], {
     result: { reference: true },
   }) as unknown as ivm.Reference<Record<string, unknown>>;
@@ -42,7 +46,7 @@ export function installSandboxCore(isolate: ivm.Isolate, context: ivm.Context, o
   const setOffered = sandbox.getSync('setOffered', { reference: true }) as ivm.Reference<(names: string[]) => void>;
   setOffered.applySync(undefined, [[...options.modules]], { arguments: { copy: true } });
   setOffered.release();
-  return { isolate, context, sandbox, installed: new Set(['core']) };
+  return { isolate, context, sandbox, installed: new Set([core]) };
 }
 
 /** Installs units (and the units they depend on) that are not installed yet. */
