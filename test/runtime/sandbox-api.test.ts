@@ -1,4 +1,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
+import { createFunctionVersion } from '../../src/runtime/function-version.ts';
+import { FunctionRuntime } from '../../src/runtime/function-runtime.ts';
+import { encodeEvent } from '../../src/pipeline/cf-wire.ts';
 import { createHandlerRunner } from '../helpers/run-handler.ts';
 
 // Every global and module of the sandbox, present AND behaving, each through a real isolate: the
@@ -140,5 +143,40 @@ describe('host calls and limits', () => {
       `const c = require('crypto'); const z = require('zlib');\nexports.handler = async () => { const t = Date.now(); while (Date.now() - t < 80) {} return { status: '200', body: JSON.stringify([c.createHash('md5').update('a').digest('hex'), z.gunzipSync(z.gzipSync('pool')).toString()]) }; };`,
     );
     expect(body).toEqual(['0cc175b9c0f1b6a831c399e269772661', 'pool']);
+  });
+});
+
+describe('intervals', () => {
+  const runtime = new FunctionRuntime({ maxWarmIsolates: 4, syncSliceMs: 50, spareIsolates: 0 });
+  afterAll(() => runtime.close());
+  const version = createFunctionVersion(
+    { name: 'interval-left-running', codePath: '/var/task/interval.js', runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 2000, environment: {} },
+    `let calls = 0;
+     exports.handler = async () => {
+       const call = ++calls;
+       setInterval(() => console.log('tick of call ' + call), 1);
+       await new Promise((r) => setTimeout(r, 20));
+       return { status: '200', body: String(call) };
+     };`,
+  );
+  const invoke = async (logs: string[]) => {
+    const event = encodeEvent('viewer-request', { id: 'E1', domainName: 'd.example' }, 'r', Date.now() + 2000, { clientIp: '127.0.0.1', method: 'GET', uri: '/', querystring: '', headers: [] } as never);
+    return runtime.invoke({ version, event, requestId: 'r', onConsole: (_level, line) => logs.push(line) });
+  };
+
+  test('an interval left running dies with its invocation and never ticks into the next', async () => {
+    const first: string[] = [];
+    expect((await invoke(first)).result.ok).toBe(true);
+    expect(first.length).toBeGreaterThan(2);
+    const afterFirst = first.length;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(first.length).toBe(afterFirst);
+    const second: string[] = [];
+    expect((await invoke(second)).result.ok).toBe(true);
+    expect(new Set(second)).toEqual(new Set(['tick of call 2']));
+  });
+
+  test('intervals share the pending-timer bound with timeouts', async () => {
+    expect(await evaluate(`(() => { try { for (let i = 0; i < 101; i++) setInterval(() => {}, 1000); return 'unbounded'; } catch (e) { return e.message; } })()`)).toBe('setInterval: more than 100 pending timers');
   });
 });
