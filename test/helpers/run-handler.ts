@@ -2,6 +2,7 @@ import { createFunctionVersion } from '../../src/runtime/function-version.ts';
 import { FunctionRuntime } from '../../src/runtime/function-runtime.ts';
 import type { InvocationResult } from '../../src/runtime/invocation.ts';
 import { encodeEvent } from '../../src/pipeline/cf-wire.ts';
+import type { WireEvent } from '../../src/runtime/isolate-instance.ts';
 
 /**
  * Runs Lambda@Edge code in a real isolate through FunctionRuntime (no HTTP), for tests about what code
@@ -15,6 +16,17 @@ export interface HandlerRun {
 
 let seq = 0;
 
+/** A viewer-request event for GET /?a=1&a=2&b=x on the wire, as the pipeline would encode it. */
+export function viewerRequestEvent(requestId: string): WireEvent {
+  return encodeEvent('viewer-request', { id: 'E1', domainName: 'd.example' }, requestId, Date.now() + 2000, {
+    clientIp: '127.0.0.1',
+    method: 'GET',
+    uri: '/',
+    querystring: 'a=1&a=2&b=x',
+    headers: ['Host', 'example.com'],
+  });
+}
+
 export function createHandlerRunner(options: { memoryMb?: number; timeoutMs?: number } = {}) {
   const runtime = new FunctionRuntime({ maxWarmIsolates: 64, syncSliceMs: 50, spareIsolates: 0 });
   const run = async (code: string, ext = '.js'): Promise<HandlerRun> => {
@@ -24,13 +36,7 @@ export function createHandlerRunner(options: { memoryMb?: number; timeoutMs?: nu
       code,
     );
     const logs: string[] = [];
-    const event = encodeEvent('viewer-request', { id: 'E1', domainName: 'd.example' }, `req-${seq}`, Date.now() + 2000, {
-      clientIp: '127.0.0.1',
-      method: 'GET',
-      uri: '/',
-      querystring: 'a=1&a=2&b=x',
-      headers: ['Host', 'example.com'],
-    } as never);
+    const event = viewerRequestEvent(`req-${seq}`);
     const outcome = await runtime.invoke({ version, event, requestId: `req-${seq}`, onConsole: (level, line) => logs.push(`${level} ${line}`) });
     return { result: outcome.result, logs };
   };

@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { createFunctionVersion } from '../../src/runtime/function-version.ts';
 import { FunctionRuntime } from '../../src/runtime/function-runtime.ts';
-import { encodeEvent } from '../../src/pipeline/cf-wire.ts';
-import { createHandlerRunner } from '../helpers/run-handler.ts';
+import { createHandlerRunner, viewerRequestEvent } from '../helpers/run-handler.ts';
 
 // Every global and module of the sandbox, present AND behaving, each through a real isolate: the
 // expression runs inside an async Lambda@Edge handler and its value comes back as the response body.
@@ -160,8 +159,7 @@ describe('intervals', () => {
      };`,
   );
   const invoke = async (logs: string[]) => {
-    const event = encodeEvent('viewer-request', { id: 'E1', domainName: 'd.example' }, 'r', Date.now() + 2000, { clientIp: '127.0.0.1', method: 'GET', uri: '/', querystring: '', headers: [] } as never);
-    return runtime.invoke({ version, event, requestId: 'r', onConsole: (_level, line) => logs.push(line) });
+    return runtime.invoke({ version, event: viewerRequestEvent('r'), requestId: 'r', onConsole: (_level, line) => logs.push(line) });
   };
 
   test('an interval left running dies with its invocation and never ticks into the next', async () => {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createFunctionVersion } from '../../src/runtime/function-version.ts';
 import { FunctionRuntime } from '../../src/runtime/function-runtime.ts';
-import { encodeEvent, decodeResult } from '../../src/pipeline/cf-wire.ts';
-import { createHandlerRunner } from '../helpers/run-handler.ts';
+import { decodeResult } from '../../src/pipeline/cf-wire.ts';
+import { createHandlerRunner, viewerRequestEvent } from '../helpers/run-handler.ts';
 
 // Known ways out of a JavaScript sandbox, one fixture each (test/fixtures/escapes/), run in real
 // isolates. Each fixture reports what it could reach; the test shows the attempt failed and the host
@@ -93,14 +93,7 @@ describe('prototype pollution', () => {
   );
   const call = async () => {
     const logs: string[] = [];
-    const event = encodeEvent('viewer-request', { id: 'E1', domainName: 'd.example' }, 'r', Date.now() + 2000, {
-      clientIp: '127.0.0.1',
-      method: 'GET',
-      uri: '/',
-      querystring: '',
-      headers: ['Host', 'example.com'],
-    } as never);
-    const outcome = await runtime.invoke({ version, event, requestId: 'r', onConsole: (level, line) => logs.push(`${level} ${line}`) });
+    const outcome = await runtime.invoke({ version, event: viewerRequestEvent('r'), requestId: 'r', onConsole: (level, line) => logs.push(`${level} ${line}`) });
     return { outcome, logs };
   };
 

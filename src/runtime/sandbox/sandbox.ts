@@ -71,9 +71,11 @@ export function esModuleFor(sb: Sandbox, specifier: string): ivm.Module {
   const exportNames = sb.sandbox.getSync('exportNames', { reference: true }) as ivm.Reference<(s: string) => string>;
   const names = String(exportNames.applySync(undefined, [specifier])).split(',').filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
   exportNames.release();
+  // `export { local as name }` takes any IdentifierName, reserved words included (ECMA-262 §16.2.3).
   const source =
-    `const m = globalThis.__vergeImport(${JSON.stringify(specifier)});\nexport default m;\n` +
-    (names.length > 0 ? `export const ${names.map((n) => `${n} = m.${n}`).join(', ')};\n` : '');
+    `const m = globalThis.__vergeImport(${JSON.stringify(specifier)});\n` +
+    names.map((n, i) => `const e${i} = m[${JSON.stringify(n)}];\n`).join('') +
+    `export { m as default${names.map((n, i) => `, e${i} as ${n}`).join('')} };\n`;
   return sb.isolate.compileModuleSync(source, { filename: `verge:sandbox/${specifier}` });
 }
 
