@@ -1,7 +1,9 @@
 // Runs INSIDE a V8 isolate (isolated-vm), never in the host. Evaluated once per isolate, before any user
 // code; its completion value is the entry table the host keeps references to. Nothing of the host is
 // reachable from here: the host talks to this file only through strings (JSON envelopes), so no host
-// object, prototype or callback ever crosses into user code.
+// object, prototype or callback ever crosses into user code. The one exception is attachSandbox,
+// which receives the sandbox's registry (sandbox/registry.isolate.js), an object of this isolate
+// holding the sandbox's private host callback; the bootstrap takes only its `require` and error hook.
 //
 // The wire (docs/architecture.md, "The isolate boundary"): headers cross as one string, the raw
 // header list joined with "\n" ("Name\nvalue\nName\nvalue"; CR and LF can never occur inside a header),

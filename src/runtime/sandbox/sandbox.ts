@@ -110,6 +110,9 @@ function runUnit(isolate: ivm.Isolate, context: ivm.Context, unit: UnitCode): iv
  * isolate's compilation cache with its functions compiled, and the cache made from it includes them.
  */
 const WARM_CACHE_DELAY_MS = 50;
+/** Each warm-up holds the event loop for a few ms: one per timer turn, spread out. */
+const WARM_CACHE_SPACING_MS = 20;
+let warmCachesScheduled = 0;
 
 function scheduleWarmCache(unit: UnitCode): void {
   if (WARM_UP[unit.name] === undefined) return;
@@ -119,7 +122,7 @@ function scheduleWarmCache(unit: UnitCode): void {
     } catch {
       // Only an optimisation: the cache made at first compile stays in use.
     }
-  }, WARM_CACHE_DELAY_MS).unref();
+  }, WARM_CACHE_DELAY_MS + WARM_CACHE_SPACING_MS * warmCachesScheduled++).unref();
 }
 
 function warmCache(unit: UnitCode): void {
