@@ -41,6 +41,16 @@ const ZLIB_OPS: Readonly<Record<string, (buf: Uint8Array, options: zlib.ZlibOpti
   brotliDecompress: zlib.brotliDecompressSync,
 };
 
+/**
+ * Compression runs on the node's main thread (a sync callback) and cannot be interrupted by the
+ * invocation's timeout, so its input is bounded by what it costs: gzip/deflate at ~50 MB/s take
+ * ~0.2 s for 8 MB; brotli at its default quality 11 manages ~1 MB/s, so above quality 9 it takes at
+ * most 1 MB, the largest body a Lambda@Edge function may generate (origin events; 40 KB at viewer events).
+ */
+const MAX_COMPRESS_INPUT_BYTES = 8 * 1024 * 1024;
+const MAX_SLOW_BROTLI_INPUT_BYTES = 1024 * 1024;
+const COMPRESSING = new Set(['gzip', 'deflate', 'deflateRaw', 'brotliCompress']);
+
 export interface HostBridgeLimits {
   /** Largest output one call may produce (zlib), in bytes. */
   readonly maxOutputBytes: number;
@@ -82,7 +92,13 @@ function dispatch(op: unknown, a: unknown, b: unknown, c: unknown, limits: HostB
     case 'zlib': {
       const fn = typeof a === 'string' && Object.hasOwn(ZLIB_OPS, a) ? ZLIB_OPS[a] : undefined;
       if (fn === undefined) return [1, `zlib: unknown operation ${String(a)}`];
-      const out = fn(bytes(b, 'buffer'), { ...zlibOptions(c), maxOutputLength: limits.maxOutputBytes });
+      const input = bytes(b, 'buffer');
+      const options = zlibOptions(c);
+      const tooLarge = compressionInputLimit(a as string, options);
+      if (input.byteLength > tooLarge) {
+        return [1, `zlib.${String(a)}: input of ${input.byteLength} bytes is over the sandbox's limit of ${tooLarge} bytes for this operation`, 'ERR_BUFFER_TOO_LARGE'];
+      }
+      const out = fn(input, { ...options, maxOutputLength: limits.maxOutputBytes });
       return [0, new Uint8Array(out.buffer, out.byteOffset, out.byteLength)];
     }
     case 'domainToASCII':
@@ -93,6 +109,13 @@ function dispatch(op: unknown, a: unknown, b: unknown, c: unknown, limits: HostB
     default:
       return [1, `unknown host operation ${String(op)}`];
   }
+}
+
+function compressionInputLimit(op: string, options: zlib.ZlibOptions & zlib.BrotliOptions): number {
+  if (!COMPRESSING.has(op)) return Infinity;
+  if (op !== 'brotliCompress') return MAX_COMPRESS_INPUT_BYTES;
+  const quality = options.params?.[zlib.constants.BROTLI_PARAM_QUALITY] ?? zlib.constants.BROTLI_DEFAULT_QUALITY;
+  return typeof quality === 'number' && quality <= 9 ? MAX_COMPRESS_INPUT_BYTES : MAX_SLOW_BROTLI_INPUT_BYTES;
 }
 
 function algorithm(name: unknown): string | undefined {
