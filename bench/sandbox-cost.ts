@@ -1,6 +1,7 @@
 // Cost of the sandbox per isolate (issue 3: ≤ 1.5 MB RSS per warm isolate, a cold start of a few ms).
 // Run briefly: npx node --no-node-snapshot --expose-gc bench/sandbox-cost.ts
 // npx node --no-node-snapshot --expose-gc bench/sandbox-cost.ts 200 eager-cache   (caches made at compile only)
+// npx node --no-node-snapshot --expose-gc bench/sandbox-cost.ts 200 warm URL       (one row: its RSS is exact)
 // Prints, for isolates with the bootstrap only ("bare", as before the sandbox), with the sandbox core,
 // and for functions that use modules or URL: CPU time to create one, V8 heap used, and RSS per isolate.
 import { readFileSync } from 'node:fs';
@@ -31,7 +32,11 @@ const FUNCTIONS: Record<string, string> = {
   'URL (used at load)': `new URL('https://a.example/');\nexports.handler = async (e) => e.Records[0].cf.request;`,
 };
 
+/** Optional third argument: measure only rows whose label contains it (RSS is only exact for the first row of a process). */
+const only = process.argv[4];
+
 function measure(label: string, make: () => ivm.Isolate): void {
+  if (only !== undefined && !label.includes(only)) return;
   make(); // warm code caches
   gc();
   const rss0 = process.memoryUsage().rss;
@@ -67,6 +72,10 @@ if (process.argv[3] === 'eager-cache') {
     scratch.dispose();
   }
 }
+
+// The process's own first allocations (isolated-vm's thread pool, allocator arenas) would be counted
+// against whichever row runs first: make and drop some isolates before measuring.
+for (const i of Array.from({ length: 50 }, bare)) i.dispose();
 
 measure('bare bootstrap (before)', bare);
 measure('blank isolate (bootstrap + core)', () => createBlankIsolate(128).isolate);
