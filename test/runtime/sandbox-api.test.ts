@@ -40,6 +40,8 @@ const GLOBALS: [string, string, unknown][] = [
 
 const MODULES: [string, string, unknown, string?][] = [
   ['querystring.parse', `qs.parse('a=1&a=2&b=%20')`, { a: ['1', '2'], b: ' ' }, `const qs = require('querystring');`],
+  // Node decodes malformed escapes leniently instead of throwing, and keeps `__proto__` as a key.
+  ['querystring.parse of malformed input', `[qs.parse('a=%E0%A4%A&b=%zz&c=%C3'), Object.keys(qs.parse('__proto__=1')), Object.getPrototypeOf(qs.parse('a=1'))]`, [{ a: '\uFFFD%A', b: '%zz', c: '\uFFFD' }, ['__proto__'], null], `const qs = require('querystring');`],
   ['querystring.stringify', `qs.stringify({ x: [1, 2], y: 'a b' })`, 'x=1&x=2&y=a%20b', `const qs = require('querystring');`],
   ['url.parse', `(() => { const u = url.parse('http://a.example:81/p/q?z=1#h', true); return [u.hostname, u.port, u.pathname, u.query, u.hash, u.path]; })()`, ['a.example', '81', '/p/q', { z: '1' }, '#h', '/p/q?z=1'], `const url = require('url');`],
   ['url.format / url.resolve / url.URL', `[url.format({ protocol: 'https', hostname: 'a.example', pathname: '/x', query: { q: 1 } }), url.resolve('http://a.example/one/two', '../three'), new url.URL('https://a.example').origin]`, ['https://a.example/x?q=1', 'http://a.example/three', 'https://a.example'], `const url = require('url');`],
