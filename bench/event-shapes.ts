@@ -17,6 +17,7 @@ import { eventBody } from '../src/pipeline/request-body.ts';
 import { FunctionRuntime, type InvokeOutcome } from '../src/runtime/function-runtime.ts';
 import { createFunctionVersion } from '../src/runtime/function-version.ts';
 import { readFileSync } from 'node:fs';
+import { functionConfig } from '../src/config/function-config.ts';
 
 export interface ShapeResult {
   readonly name: string;
@@ -67,7 +68,7 @@ export async function eventShapeBenchmark(iterations = 20_000): Promise<ShapeRes
   for (const shape of SHAPES) {
     const file = fileURLToPath(new URL(`./functions/${shape.functionFile}.js`, import.meta.url));
     const version = createFunctionVersion(
-      { name: shape.functionFile, codePath: file, runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, environment: {}, handler: 'index.handler' },
+      functionConfig({ name: shape.functionFile, codePath: file, memoryMb: 128, timeoutMs: 5000 }),
       { code: readFileSync(file, 'utf8') },
     );
     const check = (req: EdgeRequest, res: EdgeResponse | undefined, outcome: InvokeOutcome) => {

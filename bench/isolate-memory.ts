@@ -15,6 +15,7 @@ import { encodeEvent } from '../src/pipeline/cf-wire.ts';
 import { createBlankIsolate } from '../src/runtime/blank-isolate.ts';
 import { FunctionRuntime } from '../src/runtime/function-runtime.ts';
 import { createFunctionVersion } from '../src/runtime/function-version.ts';
+import { functionConfig } from '../src/config/function-config.ts';
 
 export type IsolateStage = 'bare' | 'context' | 'blank' | 'warm';
 
@@ -52,7 +53,7 @@ async function measureHere(stage: IsolateStage, count: number): Promise<IsolateM
       held.push(isolate, isolate.createContextSync());
     } else if (stage === 'blank') held.push(createBlankIsolate(128));
     else {
-      const version = createFunctionVersion({ name: `f${i}`, codePath: `/bench/f${i}.js`, runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 60_000, environment: {}, handler: 'index.handler' }, { code: `${SOURCE}\n// ${i}\n` });
+      const version = createFunctionVersion(functionConfig({ name: `f${i}`, codePath: `/bench/f${i}.js`, memoryMb: 128, timeoutMs: 60_000 }), { code: `${SOURCE}\n// ${i}\n` });
       const outcome = runtime!.invoke({ version, event, requestId: 'r', onConsole: () => undefined });
       if (outcome instanceof Promise) throw new Error('expected a synchronous call');
     }

@@ -9,6 +9,7 @@ import { decodeResult, encodeEvent } from '../src/pipeline/cf-wire.ts';
 import { validateRequestHookResult } from '../src/pipeline/cf-result.ts';
 import { FunctionRegistry } from '../src/runtime/function-registry.ts';
 import { FunctionRuntime } from '../src/runtime/function-runtime.ts';
+import { functionConfig } from '../src/config/function-config.ts';
 
 export interface MicroResult {
   readonly name: string;
@@ -36,7 +37,7 @@ export async function microBenchmark(): Promise<MicroResult[]> {
   const runtime = new FunctionRuntime({ maxWarmIsolates: 16, syncSliceMs: 50 });
   const code = fileURLToPath(new URL('./functions/viewer-request.js', import.meta.url));
   const registry = await FunctionRegistry.load(
-    [{ name: 'vreq', codePath: code, handler: 'index.handler', runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, environment: {} }],
+    [functionConfig({ name: 'vreq', codePath: code, memoryMb: 128, timeoutMs: 5000 })],
     () => undefined,
   );
   const hooks = new HookRunner(runtime, registry, logger, { id: 'VERGEBENCH', domainName: 'bench.verge' });

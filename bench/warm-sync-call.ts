@@ -7,13 +7,14 @@ import { encodeEvent } from '../src/pipeline/cf-wire.ts';
 import { stripHopByHop } from '../src/pipeline/header-list.ts';
 import { FunctionRegistry } from '../src/runtime/function-registry.ts';
 import { FunctionRuntime } from '../src/runtime/function-runtime.ts';
+import { functionConfig } from '../src/config/function-config.ts';
 
 const ITERATIONS = Number(process.env.BENCH_OPS ?? 50_000);
 
 export async function warmSyncCall(makeRuntime: () => FunctionRuntime): Promise<{ cpuUsPerOp: number; wallUsPerOp: number }> {
   const runtime = makeRuntime();
   const code = fileURLToPath(new URL('./functions/viewer-request-sync.js', import.meta.url));
-  const registry = await FunctionRegistry.load([{ name: 'vreq-sync', codePath: code, runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, environment: {}, handler: 'index.handler' }], () => undefined);
+  const registry = await FunctionRegistry.load([functionConfig({ name: 'vreq-sync', codePath: code, memoryMb: 128, timeoutMs: 5000 })], () => undefined);
   const version = registry.get('vreq-sync');
   const event = encodeEvent('viewer-request', { id: 'VERGEBENCH', domainName: 'bench.verge' }, 'req-1', Date.now() + 5000, {
     clientIp: '127.0.0.1', headers: stripHopByHop(['Host', 'example.com', 'Accept', '*/*']), method: 'GET', querystring: '', uri: '/',

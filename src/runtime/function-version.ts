@@ -48,7 +48,9 @@ export async function loadFunctionVersion(config: FunctionConfig): Promise<Funct
   return createFunctionVersion(config, await bundleFunction(config));
 }
 
-export function createFunctionVersion(config: FunctionConfig, bundle: Pick<FunctionBundle, 'code'> & Partial<FunctionBundle>): FunctionVersion {
+/** `source` is the bundle, or the code of a single-file function given as a string (benchmarks, tests). */
+export function createFunctionVersion(config: FunctionConfig, source: string | (Pick<FunctionBundle, 'code'> & Partial<FunctionBundle>)): FunctionVersion {
+  const bundle = typeof source === 'string' ? { code: source } : source;
   const hash = createHash('sha256')
     .update(bundle.code)
     .update(`\0${config.memoryMb}\0${config.timeoutMs}\0${JSON.stringify(config.environment)}`)

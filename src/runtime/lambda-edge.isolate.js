@@ -1,7 +1,9 @@
 // Runs INSIDE a V8 isolate (isolated-vm), never in the host. Evaluated once per isolate, before any user
 // code; its completion value is the entry table the host keeps references to. Nothing of the host is
 // reachable from here: the host talks to this file only through strings (JSON envelopes), so no host
-// object, prototype or callback ever crosses into user code.
+// object, prototype or callback ever crosses into user code. The one exception is attachSandbox,
+// which receives the sandbox's registry (sandbox/registry.isolate.js), an object of this isolate
+// holding the sandbox's private host callback; the bootstrap takes only its `require` and error hook.
 //
 // The wire (docs/architecture.md, "The isolate boundary"): headers cross as one string, the raw
 // header list joined with "\n" ("Name\nvalue\nName\nvalue"; CR and LF can never occur inside a header),
@@ -44,6 +46,12 @@
   const PromiseThen = uncurryThis(Promise.prototype.then);
   const FunctionCall = uncurryThis(Function.prototype.call);
   const keys = Object.keys;
+  const NumberCtor = Number;
+  const MathMin = Math.min;
+  const MathMax = Math.max;
+  const MathTrunc = Math.trunc;
+  const StringSlice = uncurryThis(String.prototype.slice);
+  const MapSize = uncurryThis(ObjectCtor.getOwnPropertyDescriptor(Map.prototype, 'size').get);
 
   const MAX_LOG_LINES = 200;
   const MAX_LOG_LINE_CHARS = 8192;
@@ -95,13 +103,13 @@
         if (spec === '%') {
           out += '%';
           p++;
-        } else if ('sdifjoO'.includes(spec)) {
+        } else if (StringIndexOf('sdifjoO', spec) !== -1) {
           if (i >= args.length) {
             out += '%' + spec;
           } else {
             const a = args[i++];
-            if (spec === 'd' || spec === 'i') out += StringCtor(spec === 'i' ? Math.trunc(Number(a)) : Number(a));
-            else if (spec === 'f') out += StringCtor(Number(a));
+            if (spec === 'd' || spec === 'i') out += StringCtor(spec === 'i' ? MathTrunc(NumberCtor(a)) : NumberCtor(a));
+            else if (spec === 'f') out += StringCtor(NumberCtor(a));
             else if (spec === 's') out += formatValue(a, 1);
             else out += formatValue(a, 0);
           }
@@ -126,7 +134,7 @@
     } catch (err) {
       line = '[unprintable log arguments]';
     }
-    if (line.length > MAX_LOG_LINE_CHARS) line = line.slice(0, MAX_LOG_LINE_CHARS) + '… [truncated]';
+    if (line.length > MAX_LOG_LINE_CHARS) line = StringSlice(line, 0, MAX_LOG_LINE_CHARS) + '… [truncated]';
     ArrayPush(logs, [level, line]);
   }
 
@@ -140,22 +148,36 @@
   };
   ObjectCtor.defineProperty(globalThis, 'console', { value: consoleObject, writable: true, configurable: true });
 
-  // Timers are owned by the host (it holds the real clock); the isolate keeps the callbacks.
-  function setTimeout(callback, delayMs, ...args) {
-    if (typeof callback !== 'function') throw new TypeError('setTimeout: callback must be a function');
-    if (timers.size >= MAX_TIMERS) throw new RangeError('setTimeout: more than ' + MAX_TIMERS + ' pending timers');
+  // Timers are owned by the host (it holds the real clock); the isolate keeps the callbacks. An
+  // interval is a timer the isolate asks for again each time it fires, under the same id; like every
+  // timer it dies with the invocation (invoke clears the table, the host drops its handles on settle).
+  function addTimer(name, callback, delayMs, args, repeat) {
+    if (typeof callback !== 'function') throw new TypeError(name + ': callback must be a function');
+    if (MapSize(timers) >= MAX_TIMERS) throw new RangeError(name + ': more than ' + MAX_TIMERS + ' pending timers');
     const id = nextTimerId++;
-    MapSet(timers, id, { callback, args });
-    let ms = Number(delayMs);
+    let ms = NumberCtor(delayMs);
     if (!(ms >= 0)) ms = 0;
-    ArrayPush(timerRequests, [id, Math.min(ms, 2147483647)]);
+    ms = MathMin(ms, 2147483647);
+    // Node runs an interval of 0 ms every 1 ms; so do we, so a zero interval cannot spin the host.
+    if (repeat && ms < 1) ms = 1;
+    MapSet(timers, id, { callback, args, repeat, ms });
+    ArrayPush(timerRequests, [id, ms]);
     return id;
+  }
+  function setTimeout(callback, delayMs, ...args) {
+    return addTimer('setTimeout', callback, delayMs, args, false);
+  }
+  function setInterval(callback, delayMs, ...args) {
+    return addTimer('setInterval', callback, delayMs, args, true);
   }
   function clearTimeout(id) {
     if (MapDelete(timers, id)) ArrayPush(timerCancels, id);
   }
   ObjectCtor.defineProperty(globalThis, 'setTimeout', { value: setTimeout, writable: true, configurable: true });
   ObjectCtor.defineProperty(globalThis, 'clearTimeout', { value: clearTimeout, writable: true, configurable: true });
+  ObjectCtor.defineProperty(globalThis, 'setInterval', { value: setInterval, writable: true, configurable: true });
+  // HTML: clearTimeout and clearInterval share one list of timers.
+  ObjectCtor.defineProperty(globalThis, 'clearInterval', { value: clearTimeout, writable: true, configurable: true });
 
   function errorInfo(err) {
     try {
@@ -172,7 +194,7 @@
     if (seq !== invocationSeq || state !== 'P') return; // late callbacks of an earlier or settled invocation
     if (s === 'E') {
       state = 'E';
-      value = stringify(errorInfo(v));
+      value = json(errorInfo(v), 0);
       return;
     }
     try {
@@ -191,7 +213,7 @@
     }
     let meta = '';
     if (logs.length > 0 || timerRequests.length > 0 || timerCancels.length > 0) {
-      meta = stringify({ l: logs, t: timerRequests, c: timerCancels });
+      meta = '{"l":' + json(logs, 0) + ',"t":' + json(timerRequests, 0) + ',"c":' + json(timerCancels, 0) + '}';
       logs = [];
       timerRequests = [];
       timerCancels = [];
@@ -200,6 +222,42 @@
   }
 
   // ---- the wire: raw header strings <-> CloudFront header objects ----
+
+  /**
+   * JSON for the wire, written here rather than by JSON.stringify on objects: JSON.stringify consults
+   * `toJSON` on every object (ECMA-262 SerializeJSONProperty), so user code that sets
+   * Object.prototype.toJSON or Array.prototype.toJSON could otherwise rewrite the envelope (forge log
+   * lines or timer requests) of this and every later invocation. Only primitives go to JSON.stringify,
+   * which never looks up toJSON for them. Own enumerable properties only; undefined and functions are
+   * left out as JSON does.
+   */
+  const MAX_JSON_DEPTH = 32;
+  function json(v, depth) {
+    if (v === null || typeof v !== 'object') {
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return undefined;
+      return stringify(v); // a BigInt throws a TypeError, as JSON.stringify does
+    }
+    if (depth > MAX_JSON_DEPTH) throw new ShapeError('the result is nested more than ' + MAX_JSON_DEPTH + ' levels deep (or is circular)');
+    let out;
+    if (isArray(v)) {
+      out = '[';
+      for (let i = 0; i < v.length; i++) {
+        const e = json(v[i], depth + 1);
+        out += (i === 0 ? '' : ',') + (e === undefined ? 'null' : e);
+      }
+      return out + ']';
+    }
+    out = '{';
+    const names = keys(v);
+    let first = true;
+    for (let i = 0; i < names.length; i++) {
+      const e = json(v[names[i]], depth + 1);
+      if (e === undefined) continue;
+      out += (first ? '' : ',') + stringify(names[i]) + ':' + e;
+      first = false;
+    }
+    return out + '}';
+  }
 
   class ShapeError extends Error {}
 
@@ -267,11 +325,11 @@
     if (v === null || typeof v !== 'object' || isArray(v)) throw new ShapeError('expected a request or response object');
     if ('status' in v) {
       const scalars = { t: 'S', status: v.status, statusDescription: v.statusDescription, body: v.body, bodyEncoding: v.bodyEncoding };
-      return stringify(scalars) + '\n' + flatHeaders(v.headers, 'response.headers');
+      return json(scalars, 0) + '\n' + flatHeaders(v.headers, 'response.headers');
     }
     if (v.headers === undefined) throw new ShapeError('request.headers must be an object');
     const scalars = { t: 'Q', uri: v.uri, querystring: v.querystring, method: v.method, body: v.body, origin: v.origin };
-    return stringify(scalars) + '\n' + flatHeaders(v.headers, 'request.headers');
+    return json(scalars, 0) + '\n' + flatHeaders(v.headers, 'request.headers');
   }
 
   /** The Lambda@Edge event, built from the wire: {Records: [{cf: {config, request, response?}}]}. */
@@ -288,15 +346,22 @@
   let staticContext = { functionName: '', functionVersion: '', invokedFunctionArn: '', memoryLimitInMB: '128', logStreamName: '' };
 
   let handler = null;
+  /** The sandbox's `require` (sandbox/registry.isolate.js), set by attachSandbox. */
+  let userRequire = (name) => {
+    throw new Error("Cannot find module '" + StringCtor(name) + "': it is not available in the Verge sandbox");
+  };
 
   return {
+    /** Links the sandbox installed beside this bootstrap: its `require`, and where its units report errors. */
+    attachSandbox(sandbox) {
+      userRequire = sandbox.userRequire;
+      sandbox.reportError = (err) => log('error', ['Uncaught', err]);
+    },
+
     /** Runs a CommonJS-wrapped user module: fn(exports, require, module, __filename, __dirname). */
     initCommonJs(moduleFunction, filename) {
       const module = { exports: {} };
-      const require = (name) => {
-        throw new Error("Cannot find module '" + StringCtor(name) + "': it is not available in the Verge sandbox");
-      };
-      FunctionCall(moduleFunction, module.exports, module.exports, require, module, filename, '/var/task');
+      FunctionCall(moduleFunction, module.exports, module.exports, userRequire, module, filename, '/var/task');
       const exp = module.exports;
       if (exp !== null && (typeof exp === 'object' || typeof exp === 'function')) {
         if (typeof exp.handler === 'function') handler = exp.handler;
@@ -347,7 +412,7 @@
         logGroupName: '/aws/lambda/us-east-1.' + sc.functionName,
         logStreamName: sc.logStreamName,
         callbackWaitsForEmptyEventLoop: true,
-        getRemainingTimeInMillis: () => Math.max(0, deadline - dateNow()),
+        getRemainingTimeInMillis: () => MathMax(0, deadline - dateNow()),
         done: (err, res) => callback(err, res),
         succeed: (res) => callback(null, res),
         fail: (err) => callback(err),
@@ -383,7 +448,7 @@
     fireTimer(id) {
       const t = MapGet(timers, id);
       if (t !== undefined) {
-        MapDelete(timers, id);
+        if (!t.repeat) MapDelete(timers, id);
         const seq = invocationSeq;
         try {
           apply(t.callback, undefined, t.args);
@@ -391,6 +456,8 @@
           // An uncaught exception in a timer ends the invocation, as an uncaught exception ends a Lambda.
           settle(seq, 'E', err);
         }
+        // An interval asks again unless its callback cleared it.
+        if (t.repeat && MapGet(timers, id) === t) ArrayPush(timerRequests, [id, t.ms]);
       }
       return envelope();
     },

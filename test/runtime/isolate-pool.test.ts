@@ -2,6 +2,7 @@ import { afterEach, expect, test } from 'vitest';
 import { IsolatePool, type IsolatePoolOptions } from '../../src/runtime/isolate-pool.ts';
 import { createFunctionVersion, type FunctionVersion } from '../../src/runtime/function-version.ts';
 import type { IsolateInstance } from '../../src/runtime/isolate-instance.ts';
+import { functionConfig } from '../../src/config/function-config.ts';
 
 // The pool's budget and the code cache, through IsolatePool's own surface: real isolates, no mocks.
 
@@ -9,7 +10,7 @@ const SOURCE = `exports.handler = async (event) => event.Records[0].cf.request;`
 const MB = 1024 * 1024;
 
 function version(name: string, source = SOURCE): FunctionVersion {
-  return createFunctionVersion({ name, codePath: `/fn/${name}.js`, runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 1000, environment: {}, handler: 'index.handler' }, { code: source });
+  return createFunctionVersion(functionConfig({ name, codePath: `/fn/${name}.js`, memoryMb: 128, timeoutMs: 1000 }), { code: source });
 }
 
 const pools: IsolatePool[] = [];
