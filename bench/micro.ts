@@ -36,7 +36,7 @@ export async function microBenchmark(): Promise<MicroResult[]> {
   const runtime = new FunctionRuntime({ maxWarmIsolates: 16, syncSliceMs: 50 });
   const code = fileURLToPath(new URL('./functions/viewer-request.js', import.meta.url));
   const registry = new FunctionRegistry(
-    [{ name: 'vreq', codePath: code, runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, environment: {} }],
+    [{ name: 'vreq', codePath: code, runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, maxSubrequests: 50, environment: {} }],
     () => undefined,
   );
   const hooks = new HookRunner(runtime, registry, logger, { id: 'VERGEBENCH', domainName: 'bench.verge' });

@@ -103,6 +103,8 @@ export const functionSchema = strict({
   memoryMb: intIn(FUNCTION_MIN_MEMORY_MB, ORIGIN_EVENT_MAX_MEMORY_MB).default(FUNCTION_DEFAULT_MEMORY_MB),
   timeoutMs: intIn(FUNCTION_MIN_TIMEOUT_MS, ORIGIN_EVENT_MAX_TIMEOUT_MS).default(FUNCTION_DEFAULT_TIMEOUT_MS),
   environment: z.record(envName, z.string()).default({}),
+  // fetch() calls per invocation; 50 by default, as Cloudflare Workers' free plan allows.
+  maxSubrequests: intIn(0, 1000).default(50),
 });
 
 const requestAssociation = strict({

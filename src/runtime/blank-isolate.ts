@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
+import { installHostOps } from './host-ops-script.ts';
 
 const BOOTSTRAP_SOURCE = readFileSync(new URL('./lambda-edge.isolate.js', import.meta.url), 'utf8');
 const BOOTSTRAP_FILENAME = 'verge:lambda-edge.isolate.js';
@@ -32,6 +33,7 @@ export function createBlankIsolate(memoryMb: number): BlankIsolate {
     });
     bootstrapCache ??= producedCache(bootstrap);
     const api = bootstrap.runSync(context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
+    installHostOps(isolate, context, api);
     return { isolate, context, api, memoryMb };
   } catch (err) {
     isolate.dispose();

@@ -21,6 +21,8 @@ export interface FunctionVersion {
   readonly filename: string;
   readonly memoryMb: number;
   readonly timeoutMs: number;
+  /** fetch() calls allowed per invocation. */
+  readonly maxSubrequests: number;
   readonly environment: Readonly<Record<string, string>>;
   kind: ModuleKind | undefined;
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
@@ -41,7 +43,7 @@ export function loadFunctionVersion(config: FunctionConfig): FunctionVersion {
 export function createFunctionVersion(config: FunctionConfig, code: string): FunctionVersion {
   const hash = createHash('sha256')
     .update(code)
-    .update(`\0${config.memoryMb}\0${config.timeoutMs}\0${JSON.stringify(config.environment)}`)
+    .update(`\0${config.memoryMb}\0${config.timeoutMs}\0${config.maxSubrequests}\0${JSON.stringify(config.environment)}`)
     .digest('hex')
     .slice(0, 12);
   return {
@@ -52,6 +54,7 @@ export function createFunctionVersion(config: FunctionConfig, code: string): Fun
     filename: config.codePath,
     memoryMb: config.memoryMb,
     timeoutMs: config.timeoutMs,
+    maxSubrequests: config.maxSubrequests,
     environment: config.environment,
     kind: undefined,
     cachedData: undefined,

@@ -11,7 +11,8 @@
 // Every entry (invoke, poll, fireTimer) returns an envelope string:
 //   STATE META "\n" PAYLOAD
 // STATE: R (result), E (the handler failed), V (the result has the wrong shape), P (pending, awaiting
-// a timer). META: "" or JSON {l: [[level, line]…], t: [[timerId, delayMs]…], c: [timerId…]}: console
+// a timer or a host operation). META: "" or JSON {l: [[level, line]…], t: [[timerId, delayMs]…], c: [timerId…],
+// o: [[opId, kind, args, bins]…], a: [opId…]} (o/a: host operations, see sandbox/host-ops.isolate.js): console
 // lines and timer requests are buffered and handed back with the envelope instead of calling the host,
 // so a call that is cut short leaves no trace outside the isolate. PAYLOAD for R: a JSON object of the
 // result's scalars ({t: "Q"|"S", uri, querystring, method, body, origin | status, statusDescription,
@@ -55,6 +56,8 @@
   let timerCancels = [];
   const timers = new MapCtor();
   let nextTimerId = 1;
+  // Host operations (fetch, crypto.subtle): sandbox/host-ops.isolate.js, attached by the host once.
+  let hostOps = null;
 
   // Invocation state: one invocation at a time per isolate, as in a Lambda execution environment.
   let state = 'P';
@@ -190,8 +193,9 @@
       droppedLogs = 0;
     }
     let meta = '';
-    if (logs.length > 0 || timerRequests.length > 0 || timerCancels.length > 0) {
-      meta = stringify({ l: logs, t: timerRequests, c: timerCancels });
+    const ops = hostOps === null ? null : hostOps.take();
+    if (logs.length > 0 || timerRequests.length > 0 || timerCancels.length > 0 || ops !== null) {
+      meta = stringify(ops === null ? { l: logs, t: timerRequests, c: timerCancels } : { l: logs, t: timerRequests, c: timerCancels, o: ops[0], a: ops[1] });
       logs = [];
       timerRequests = [];
       timerCancels = [];
@@ -330,6 +334,7 @@
       state = 'P';
       value = null;
       MapClear(timers);
+      if (hostOps !== null) hostOps.reset();
       if (handler === null) {
         settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: 'No handler' });
         return envelope();
@@ -376,6 +381,17 @@
 
     /** The state of the current invocation, after microtasks have run. */
     poll() {
+      return envelope();
+    },
+
+    /** Installs the host-operation globals' isolate half (sandbox/host-ops.isolate.js); called once. */
+    attachHostOps(ops) {
+      if (hostOps === null) hostOps = ops;
+    },
+
+    /** The host finished operation `id` (a fetch, a crypto.subtle call): `json` and `bytes` are copies. */
+    settleOp(id, ok, json, bytes) {
+      if (hostOps !== null) hostOps.settle(id, ok, json, bytes);
       return envelope();
     },
 

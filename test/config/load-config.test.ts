@@ -113,7 +113,7 @@ describe('loading a config file', () => {
     expect(config.location).toBe('local');
     expect(config.distribution).toEqual({ id: 'VERGELOCAL', domainName: 'verge.local' });
     expect(config.origins[0]).toMatchObject({ protocol: 'https', port: 443, path: '', connectTimeoutMs: 10_000, readTimeoutMs: 30_000, customHeaders: {} });
-    expect(config.functions[0]).toEqual({ name: 'f', codePath: join(dir, 'handler.js'), runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, environment: {} });
+    expect(config.functions[0]).toEqual({ name: 'f', codePath: join(dir, 'handler.js'), runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, maxSubrequests: 50, environment: {} });
     expect(config.behaviors[0]?.functions).toEqual({});
     expect(config.errors).toEqual({ executionErrorStatus: 503 });
   });
