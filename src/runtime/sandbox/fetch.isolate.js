@@ -540,7 +540,7 @@
     clone() {
       const s = getResponseState(this);
       if (s.used) throw new TypeError('Response.clone: Body has already been consumed.');
-      return Response[INTERNAL]({ ...s, headers: new Headers(s.headers), body: s.body === null ? null : s.body.slice() });
+      return makeResponse({ ...s, headers: new Headers(s.headers), body: s.body === null ? null : s.body.slice() });
     }
 
     get [toStringTag]() {
