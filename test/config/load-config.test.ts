@@ -30,6 +30,7 @@ functions:
     code: ./edge-functions/auth/index.js
     memoryMb: 128
     timeoutMs: 3000
+    maxSubrequests: 10
     environment: { STAGE: test }
 behaviors:
   - pathPattern: "/api/*"
@@ -76,7 +77,7 @@ describe('loading a config file', () => {
     expect(config.functions).toEqual([
       {
         name: 'auth', codePath: join(dir, 'edge-functions', 'auth', 'index.js'), runtime: 'nodejs-edge',
-        memoryMb: 128, timeoutMs: 3000, environment: { STAGE: 'test' },
+        memoryMb: 128, timeoutMs: 3000, maxSubrequests: 10, environment: { STAGE: 'test' },
       },
     ]);
     expect(config.behaviors.map(({ matches: _, ...behavior }) => behavior)).toEqual([
