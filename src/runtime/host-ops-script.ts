@@ -9,13 +9,20 @@ function part(name: string): string {
   return readFileSync(new URL(`./sandbox/${name}.isolate.js`, import.meta.url), 'utf8').trimEnd().replace(/;$/, '');
 }
 
+/** The globals each script provides (its build function returns them by these names). */
+export const FETCH_GLOBALS = ['fetch', 'Request', 'Response', 'Headers', 'AbortController', 'AbortSignal'] as const;
+export const SUBTLE_GLOBALS = ['crypto.subtle', 'CryptoKey', 'SubtleCrypto'] as const;
+
 const SOURCE = `(function () {
 'use strict';
 const codec = (${part('bytes')}
 )();
 return (${part('host-ops')}
-)(codec, [${part('fetch')}
-, ${part('subtle')}
+)(codec, [
+  [${JSON.stringify(FETCH_GLOBALS)}, ${part('fetch')}
+  ],
+  [${JSON.stringify(SUBTLE_GLOBALS)}, ${part('subtle')}
+  ],
 ]);
 })()`;
 const FILENAME = 'verge:host-ops.isolate.js';

@@ -108,6 +108,26 @@ const CASES = {
       return { rejected: true, isTypeError: err instanceof TypeError, message: err.message };
     }
   },
+  async '/globals'() {
+    // Replacing a global before first use keeps the replacement; the others still work.
+    globalThis.Headers = 'mine';
+    const r = await fetch(ORIGIN + '/json');
+    const proto = Object.getPrototypeOf(r);
+    const leaks = [];
+    for (const v of [fetch, Response, r, r.headers, proto, crypto.subtle, new AbortController().signal]) {
+      // Every reachable constructor chain ends in this isolate's own Function.
+      if (v.constructor.constructor !== Function) leaks.push(String(v));
+    }
+    return {
+      headers: globalThis.Headers,
+      fetchType: typeof fetch,
+      enumerable: Object.keys(globalThis).filter((k) => ['fetch', 'Request', 'Response', 'AbortController'].includes(k)),
+      ownNames: ['fetch', 'Response', 'CryptoKey'].map((k) => Object.getOwnPropertyDescriptor(globalThis, k).writable),
+      sameClass: r instanceof Response,
+      leaks,
+      ivm: typeof ivm,
+    };
+  },
   async '/api'() {
     const h = new Headers({ 'Content-Type': 'text/plain' });
     h.append('X-A', '1');

@@ -50,11 +50,14 @@ beforeAll(async () => {
       { name: 'hang', code: functionFile(hangFunction(url)), timeoutMs: 500 },
       { name: 'slow', code: functionFile(slowFunction(url)), timeoutMs: 3000 },
       { name: 'limited', code: functionFile(limitedFunction(url)), timeoutMs: 3000, maxSubrequests: 2 },
+      // /globals replaces a global: its own function, so no other case shares that isolate.
+      { name: 'globals', code: functionFile(casesFunction(url)), timeoutMs: 3000 },
     ],
     behaviors: [
       { pathPattern: '/timeout/*', originId: 'o', functions: { 'viewer-request': { name: 'hang' } } },
       { pathPattern: '/slow', originId: 'o', functions: { 'viewer-request': { name: 'slow' } } },
       { pathPattern: '/limited', originId: 'o', functions: { 'viewer-request': { name: 'limited' } } },
+      { pathPattern: '/globals', originId: 'o', functions: { 'viewer-request': { name: 'globals' } } },
       { pathPattern: '*', originId: 'o', functions: { 'viewer-request': { name: 'cases' } } },
     ],
   });
@@ -215,5 +218,17 @@ test('Headers, Request and Response follow the Fetch Standard', async () => {
     badStatus: 'RangeError',
     getBody: 'TypeError',
     tags: ['[object Headers]', '[object Response]', '[object AbortSignal]'],
+  });
+});
+
+test('the globals are made on first use, stay replaceable, and expose nothing of the host', async () => {
+  expect(await run('/globals')).toEqual({
+    headers: 'mine',
+    fetchType: 'function',
+    enumerable: [],
+    ownNames: [true, true, true],
+    sameClass: true,
+    leaks: [],
+    ivm: 'undefined',
   });
 });

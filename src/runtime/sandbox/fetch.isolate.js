@@ -4,6 +4,8 @@
 // fetch() itself is a host operation (host-ops.isolate.js): the request crosses as JSON and bytes,
 // the host performs it with undici, and the response comes back as JSON and one ArrayBuffer.
 //
+// Installed lazily (host-ops.isolate.js): the classes are made on the first use of any of these globals.
+//
 // Bodies are buffered whole (no ReadableStream): Request/Response keep their body as bytes, and
 // text()/json()/arrayBuffer()/bytes() read it once (bodyUsed), as the spec's "consume body" does.
 (function installFetch(g, ops) {
@@ -23,7 +25,7 @@
   const StringToLowerCase = uncurryThis(String.prototype.toLowerCase);
   const StringToUpperCase = uncurryThis(String.prototype.toUpperCase);
   const RegExpTest = uncurryThis(RegExp.prototype.test);
-  const setTimeoutFn = g.setTimeout;
+  const setTimeoutFn = ops.setTimeout;
   const URLCtor = () => (typeof g.URL === 'function' ? g.URL : undefined);
 
   // RFC 9110 §5.1 field-name = token; §5.5 field values exclude CR, LF and NUL.
@@ -600,7 +602,5 @@
     });
   }
 
-  const globals = { fetch, Request, Response, Headers, AbortController, AbortSignal };
-  const names = keys(globals);
-  for (let i = 0; i < names.length; i++) defineProperty(g, names[i], { value: globals[names[i]], writable: true, configurable: true });
+  return { fetch, Request, Response, Headers, AbortController, AbortSignal };
 })

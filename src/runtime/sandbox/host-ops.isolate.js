@@ -20,6 +20,7 @@
   const MapDelete = uncurryThis(Map.prototype.delete);
   const ArrayPush = uncurryThis(Array.prototype.push);
   const defineProperty = Object.defineProperty;
+  const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
   const ErrorCtor = Error;
   const ERRORS = { TypeError, RangeError, SyntaxError };
 
@@ -85,8 +86,57 @@
     else for (let i = 0; i < queue.length; i++) if (queue[i][0] === id) queue.splice(i, 1);
   }
 
-  const ops = { start, cancel, makeError, codec };
-  for (let i = 0; i < installers.length; i++) installers[i](globalThis, ops);
+  const ops = { start, cancel, makeError, codec, setTimeout: globalThis.setTimeout };
+
+  // The globals are made on first use: a function that never touches fetch or crypto.subtle does not
+  // pay for their classes in its heap (~45 KB per isolate, measured). Each name starts as an accessor;
+  // reading any name of a group builds the whole group once and turns each name still holding its
+  // accessor into a plain writable property, as if it had been there all along. Assigning a name
+  // first simply replaces it, and the group then leaves that name alone.
+  function installLazily(names, build) {
+    let built = null;
+    const accessors = [];
+    const materialise = () => {
+      if (built === null) built = build(globalThis, ops);
+      for (let i = 0; i < names.length; i++) {
+        const d = getOwnPropertyDescriptor(names[i][0], names[i][1]);
+        if (d !== undefined && d.get === accessors[i]) defineProperty(names[i][0], names[i][1], { value: built[names[i][2]], writable: true, configurable: true, enumerable: names[i][3] });
+      }
+    };
+    for (let i = 0; i < names.length; i++) {
+      const [obj, name, , enumerable] = names[i];
+      const get = function () {
+        materialise();
+        return obj[name];
+      };
+      ArrayPush(accessors, get);
+      defineProperty(obj, name, {
+        get,
+        set(v) {
+          defineProperty(obj, name, { value: v, writable: true, configurable: true, enumerable });
+        },
+        configurable: true,
+        enumerable,
+      });
+    }
+  }
+
+  // crypto.getRandomValues/randomUUID belong to the sandbox's own crypto object when it has one.
+  let cryptoObject = globalThis.crypto;
+  if (cryptoObject === null || typeof cryptoObject !== 'object') {
+    cryptoObject = {};
+    defineProperty(globalThis, 'crypto', { value: cryptoObject, writable: true, configurable: true });
+  }
+  for (let i = 0; i < installers.length; i++) {
+    const [globals, build] = installers[i];
+    const names = [];
+    for (let k = 0; k < globals.length; k++) {
+      const name = globals[k];
+      if (name === 'crypto.subtle') ArrayPush(names, [cryptoObject, 'subtle', 'subtle', true]);
+      else ArrayPush(names, [globalThis, name, name, false]);
+    }
+    installLazily(names, build);
+  }
 
   return {
     /** Called by the bootstrap's envelope(): [ops to start, ops to abort], or null when none. */

@@ -127,13 +127,5 @@
     defineProperty(SubtleCrypto.prototype, method, { value: fn, writable: true, enumerable: true, configurable: true });
   }
 
-  const subtle = new SubtleCrypto(INTERNAL);
-  let cryptoObject = g.crypto;
-  if (cryptoObject === null || typeof cryptoObject !== 'object') {
-    cryptoObject = {};
-    defineProperty(g, 'crypto', { value: cryptoObject, writable: true, configurable: true });
-  }
-  defineProperty(cryptoObject, 'subtle', { value: subtle, enumerable: true, configurable: true });
-  defineProperty(g, 'CryptoKey', { value: CryptoKey, writable: true, configurable: true });
-  defineProperty(g, 'SubtleCrypto', { value: SubtleCrypto, writable: true, configurable: true });
+  return { CryptoKey, SubtleCrypto, subtle: new SubtleCrypto(INTERNAL) };
 })
