@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
 import { installHostOps } from './host-ops-script.ts';
+import { installSandboxCore, type Sandbox } from './sandbox/sandbox.ts';
+import { LAMBDA_EDGE_MODULES } from './sandbox/module-names.ts';
 
 const BOOTSTRAP_SOURCE = readFileSync(new URL('./lambda-edge.isolate.js', import.meta.url), 'utf8');
 const BOOTSTRAP_FILENAME = 'verge:lambda-edge.isolate.js';
@@ -21,6 +23,8 @@ export interface BlankIsolate {
   /** The bootstrap's entry table (lambda-edge.isolate.js). */
   readonly api: ivm.Reference<Record<string, unknown>>;
   readonly memoryMb: number;
+  /** The sandbox's core (sandbox/sandbox.ts): registry, host bridge and always-present globals. */
+  readonly sandbox: Sandbox;
 }
 
 export function createBlankIsolate(memoryMb: number): BlankIsolate {
@@ -33,8 +37,13 @@ export function createBlankIsolate(memoryMb: number): BlankIsolate {
     });
     bootstrapCache ??= producedCache(bootstrap);
     const api = bootstrap.runSync(context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
+    const sandbox = installSandboxCore(isolate, context, { memoryMb, modules: LAMBDA_EDGE_MODULES });
+    const attach = api.getSync('attachSandbox', { reference: true }) as ivm.Reference<(s: unknown) => void>;
+    attach.applySync(undefined, [sandbox.sandbox.derefInto()]);
+    attach.release();
+    // After the sandbox core, so crypto.subtle joins the sandbox's crypto object.
     installHostOps(isolate, context, api);
-    return { isolate, context, api, memoryMb };
+    return { isolate, context, api, memoryMb, sandbox };
   } catch (err) {
     isolate.dispose();
     throw err;

@@ -1,0 +1,52 @@
+// Cost of the sandbox per isolate (issue 3: ≤ 1.5 MB RSS per warm isolate, a cold start of a few ms).
+// Run briefly: npx node --no-node-snapshot --expose-gc bench/sandbox-cost.ts
+// Prints, for isolates with the bootstrap only ("bare", as before the sandbox), with the sandbox core,
+// and for functions that use modules or URL: creation time, V8 heap used, and RSS per isolate.
+import { readFileSync } from 'node:fs';
+import ivm from 'isolated-vm';
+import { createBlankIsolate } from '../src/runtime/blank-isolate.ts';
+import { IsolateInstance } from '../src/runtime/isolate-instance.ts';
+import { createFunctionVersion } from '../src/runtime/function-version.ts';
+
+const N = Number(process.argv[2] ?? 200);
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const BOOTSTRAP = readFileSync(new URL('../src/runtime/lambda-edge.isolate.js', import.meta.url), 'utf8');
+let bareCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
+
+function bare(): ivm.Isolate {
+  const isolate = new ivm.Isolate({ memoryLimit: 128 });
+  const context = isolate.createContextSync();
+  const s = isolate.compileScriptSync(BOOTSTRAP, bareCache ? { cachedData: bareCache } : { produceCachedData: true });
+  bareCache ??= (s as ivm.Script & ivm.CachedDataResult).cachedData;
+  s.runSync(context, { reference: true });
+  return isolate;
+}
+
+const FUNCTIONS: Record<string, string> = {
+  'plain handler': `exports.handler = async (e) => e.Records[0].cf.request;`,
+  'crypto + querystring': `const c = require('crypto'); const qs = require('querystring');\nexports.handler = async (e) => { qs.parse('a=1'); c.createHmac('sha256', 'k').update('x').digest('hex'); return e.Records[0].cf.request; };`,
+  'zlib (gzipSync at load)': `const z = require('zlib'); z.gzipSync('x');\nexports.handler = async (e) => e.Records[0].cf.request;`,
+  'URL (used at load)': `new URL('https://a.example/');\nexports.handler = async (e) => e.Records[0].cf.request;`,
+};
+
+function measure(label: string, make: () => ivm.Isolate): void {
+  make(); // warm code caches
+  gc();
+  const rss0 = process.memoryUsage().rss;
+  const isolates: ivm.Isolate[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) isolates.push(make());
+  const ms = (performance.now() - t0) / N;
+  gc();
+  const rss = (process.memoryUsage().rss - rss0) / N / 1024 / 1024;
+  const heap = isolates[0]!.getHeapStatisticsSync();
+  console.log(`${label.padEnd(34)} ${ms.toFixed(2).padStart(6)} ms  heap used ${(heap.used_heap_size / 1024).toFixed(0).padStart(5)} KB  RSS/isolate ${rss.toFixed(2)} MB`);
+  for (const i of isolates) i.dispose();
+}
+
+measure('bare bootstrap (before)', bare);
+measure('blank isolate (bootstrap + core)', () => createBlankIsolate(128).isolate);
+for (const [label, code] of Object.entries(FUNCTIONS)) {
+  const version = createFunctionVersion({ name: 'f', codePath: '/var/task/f.js', runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 1000, maxSubrequests: 50, environment: {} }, code);
+  measure(`function: ${label}`, () => new IsolateInstance(version, createBlankIsolate(128), 1000, performance.now()).isolate);
+}
