@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
-import { installHostOps } from './host-ops-script.ts';
 import { installSandboxCore, type Sandbox } from './sandbox/sandbox.ts';
 import { LAMBDA_EDGE_MODULES } from './sandbox/module-names.ts';
 
@@ -41,8 +40,6 @@ export function createBlankIsolate(memoryMb: number): BlankIsolate {
     const attach = api.getSync('attachSandbox', { reference: true }) as ivm.Reference<(s: unknown) => void>;
     attach.applySync(undefined, [sandbox.sandbox.derefInto()]);
     attach.release();
-    // After the sandbox core, so crypto.subtle joins the sandbox's crypto object.
-    installHostOps(isolate, context, api);
     return { isolate, context, api, memoryMb, sandbox };
   } catch (err) {
     isolate.dispose();

@@ -56,8 +56,9 @@
   let timerCancels = [];
   const timers = new MapCtor();
   let nextTimerId = 1;
-  // Host operations (fetch, crypto.subtle): sandbox/host-ops.isolate.js, attached by the host once.
-  let hostOps = null;
+  // The sandbox object (sandbox/registry.isolate.js), set by attachSandbox. Its `hostOps` is the queue
+  // of host operations (fetch, crypto.subtle: sandbox/host-ops.isolate.js), made by the units using it.
+  let sandboxRef = null;
 
   // Invocation state: one invocation at a time per isolate, as in a Lambda execution environment.
   let state = 'P';
@@ -207,7 +208,8 @@
       droppedLogs = 0;
     }
     let meta = '';
-    const ops = hostOps === null ? null : hostOps.take();
+    const hostOps = sandboxRef === null ? undefined : sandboxRef.hostOps;
+    const ops = hostOps === undefined ? null : hostOps.take();
     if (logs.length > 0 || timerRequests.length > 0 || timerCancels.length > 0 || ops !== null) {
       meta = stringify(ops === null ? { l: logs, t: timerRequests, c: timerCancels } : { l: logs, t: timerRequests, c: timerCancels, o: ops[0], a: ops[1] });
       logs = [];
@@ -314,6 +316,7 @@
   return {
     /** Links the sandbox installed beside this bootstrap: its `require`, and where its units report errors. */
     attachSandbox(sandbox) {
+      sandboxRef = sandbox;
       userRequire = sandbox.userRequire;
       sandbox.reportError = (err) => log('error', ['Uncaught', err]);
     },
@@ -355,7 +358,7 @@
       state = 'P';
       value = null;
       MapClear(timers);
-      if (hostOps !== null) hostOps.reset();
+      if (sandboxRef !== null && sandboxRef.hostOps !== undefined) sandboxRef.hostOps.reset();
       if (handler === null) {
         settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: 'No handler' });
         return envelope();
@@ -405,14 +408,9 @@
       return envelope();
     },
 
-    /** Installs the host-operation globals' isolate half (sandbox/host-ops.isolate.js); called once. */
-    attachHostOps(ops) {
-      if (hostOps === null) hostOps = ops;
-    },
-
     /** The host finished operation `id` (a fetch, a crypto.subtle call): `json` and `bytes` are copies. */
     settleOp(id, ok, json, bytes) {
-      if (hostOps !== null) hostOps.settle(id, ok, json, bytes);
+      if (sandboxRef !== null && sandboxRef.hostOps !== undefined) sandboxRef.hostOps.settle(id, ok, json, bytes);
       return envelope();
     },
 

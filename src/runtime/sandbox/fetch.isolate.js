@@ -4,12 +4,19 @@
 // fetch() itself is a host operation (host-ops.isolate.js): the request crosses as JSON and bytes,
 // the host performs it with undici, and the response comes back as JSON and one ArrayBuffer.
 //
-// Installed lazily (host-ops.isolate.js): the classes are made on the first use of any of these globals.
+// A unit of the sandbox (globals.isolate.ts rows with unit 'fetch'): installed only into isolates whose
+// code names one of these globals, and built on the first read of one.
 //
 // Bodies are buffered whole (no ReadableStream): Request/Response keep their body as bytes, and
 // text()/json()/arrayBuffer()/bytes() read it once (bodyUsed), as the spec's "consume body" does.
-(function installFetch(g, ops) {
-  'use strict';
+import { hostOpsOf } from './host-ops.isolate.js';
+
+export default function install(sandbox) {
+  const ops = hostOpsOf(sandbox);
+  sandbox.defineGlobals('fetch', () => buildFetch(globalThis, ops));
+}
+
+function buildFetch(g, ops) {
   const codec = ops.codec;
   const PromiseCtor = Promise;
   const U8 = Uint8Array;
@@ -603,4 +610,4 @@
   }
 
   return { fetch, Request, Response, Headers, AbortController, AbortSignal };
-})
+}

@@ -4,9 +4,8 @@
 // - on the host, sandbox-plan.ts installs a unit into an isolate only when the function's code names
 //   one of its globals (or `always` is set), so an isolate never even compiles what it cannot use.
 //
-// `unit` is the file `src/runtime/sandbox/<unit>.isolate.js` that provides the global. To add a global
-// (fetch, Request, … from branch issue3-async; crypto.subtle), add rows here naming a new unit file and
-// register the unit in UNITS (sandbox-units.ts); nothing else changes. `always: true` marks small
+// `unit` is the file `src/runtime/sandbox/<unit>.isolate.js` that provides the global. To add a global,
+// add rows here naming a new unit file; nothing else changes. `always: true` marks small
 // globals every isolate gets, whatever its code says (cheap, and often reached indirectly).
 //
 // console, setTimeout/clearTimeout and setInterval/clearInterval are not here: they belong to the
@@ -39,5 +38,15 @@ export const GLOBALS: readonly SandboxGlobal[] = [
   { name: 'URLSearchParams', unit: 'url-global' },
   // Node's Buffer global (Lambda@Edge runs Node.js).
   { name: 'Buffer', unit: 'buffer' },
-  // Reserved for branch issue3-async: fetch, Request, Response, Headers, AbortController, crypto.subtle.
+  // Fetch Standard and DOM §3.1 (AbortController): host operations, performed by undici on the host.
+  { name: 'fetch', unit: 'fetch' },
+  { name: 'Request', unit: 'fetch' },
+  { name: 'Response', unit: 'fetch' },
+  { name: 'Headers', unit: 'fetch' },
+  { name: 'AbortController', unit: 'fetch' },
+  { name: 'AbortSignal', unit: 'fetch' },
+  // Web Cryptography API: the unit also puts a lazy `subtle` on `crypto`, which code reaches as
+  // `crypto.subtle` (no global name to scan for), so it is in every isolate; the host's WebCrypto does the work.
+  { name: 'CryptoKey', unit: 'subtle', always: true },
+  { name: 'SubtleCrypto', unit: 'subtle', always: true },
 ];

@@ -9,8 +9,18 @@
 // Operations queued before the first invocation (at the module's top level, e.g. importing a key
 // once) are handed over with the first invocation. Operations of an earlier invocation that the
 // host never answered (it aborts them when an invocation ends) are forgotten at the next one.
-(function hostOps(codec, installers) {
-  'use strict';
+//
+// Bundled into each unit that uses it (fetch, subtle); the one queue of an isolate lives on the
+// sandbox object as `sandbox.hostOps`, where the bootstrap (lambda-edge.isolate.js) finds it.
+import * as codec from './bytes.isolate.js';
+
+/** The isolate's host-operation queue, made by the first unit that asks (at install, before user code runs). */
+export function hostOpsOf(sandbox) {
+  if (sandbox.hostOps === undefined) sandbox.hostOps = createHostOps();
+  return sandbox.hostOps;
+}
+
+function createHostOps() {
   const PromiseCtor = Promise;
   const MapCtor = Map;
   const parse = JSON.parse;
@@ -20,7 +30,6 @@
   const MapDelete = uncurryThis(Map.prototype.delete);
   const ArrayPush = uncurryThis(Array.prototype.push);
   const defineProperty = Object.defineProperty;
-  const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
   const ErrorCtor = Error;
   const ERRORS = { TypeError, RangeError, SyntaxError };
 
@@ -86,59 +95,15 @@
     else for (let i = 0; i < queue.length; i++) if (queue[i][0] === id) queue.splice(i, 1);
   }
 
-  const ops = { start, cancel, makeError, codec, setTimeout: globalThis.setTimeout };
-
-  // The globals are made on first use: a function that never touches fetch or crypto.subtle does not
-  // pay for their classes in its heap (~45 KB per isolate, measured). Each name starts as an accessor;
-  // reading any name of a group builds the whole group once and turns each name still holding its
-  // accessor into a plain writable property, as if it had been there all along. Assigning a name
-  // first simply replaces it, and the group then leaves that name alone.
-  function installLazily(names, build) {
-    let built = null;
-    const accessors = [];
-    const materialise = () => {
-      if (built === null) built = build(globalThis, ops);
-      for (let i = 0; i < names.length; i++) {
-        const d = getOwnPropertyDescriptor(names[i][0], names[i][1]);
-        if (d !== undefined && d.get === accessors[i]) defineProperty(names[i][0], names[i][1], { value: built[names[i][2]], writable: true, configurable: true, enumerable: names[i][3] });
-      }
-    };
-    for (let i = 0; i < names.length; i++) {
-      const [obj, name, , enumerable] = names[i];
-      const get = function () {
-        materialise();
-        return obj[name];
-      };
-      ArrayPush(accessors, get);
-      defineProperty(obj, name, {
-        get,
-        set(v) {
-          defineProperty(obj, name, { value: v, writable: true, configurable: true, enumerable });
-        },
-        configurable: true,
-        enumerable,
-      });
-    }
-  }
-
-  // crypto.getRandomValues/randomUUID belong to the sandbox's own crypto object when it has one.
-  let cryptoObject = globalThis.crypto;
-  if (cryptoObject === null || typeof cryptoObject !== 'object') {
-    cryptoObject = {};
-    defineProperty(globalThis, 'crypto', { value: cryptoObject, writable: true, configurable: true });
-  }
-  for (let i = 0; i < installers.length; i++) {
-    const [globals, build] = installers[i];
-    const names = [];
-    for (let k = 0; k < globals.length; k++) {
-      const name = globals[k];
-      if (name === 'crypto.subtle') ArrayPush(names, [cryptoObject, 'subtle', 'subtle', true]);
-      else ArrayPush(names, [globalThis, name, name, false]);
-    }
-    installLazily(names, build);
-  }
-
   return {
+    // For the units: start an operation, give up on one, rebuild a host error; the helpers they share.
+    start,
+    cancel,
+    makeError,
+    codec,
+    /** The bootstrap's setTimeout, captured before user code could replace it (AbortSignal.timeout). */
+    setTimeout: globalThis.setTimeout,
+    // For the bootstrap:
     /** Called by the bootstrap's envelope(): [ops to start, ops to abort], or null when none. */
     take() {
       if (!active || (queue.length === 0 && aborts.length === 0)) return null;
@@ -177,4 +142,4 @@
       else p.reject(makeError(value));
     },
   };
-})
+}

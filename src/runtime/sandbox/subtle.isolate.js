@@ -7,8 +7,36 @@
 //
 // A CryptoKey is an isolate-side handle: its key material stays in the host's key table for this
 // isolate and only leaves through exportKey/wrapKey, which the host refuses for a non-extractable key.
-(function installSubtle(g, ops) {
-  'use strict';
+import { hostOpsOf } from './host-ops.isolate.js';
+
+/**
+ * Installed in every isolate (globals.isolate.ts marks CryptoKey `always`): code reaches SubtleCrypto as
+ * `crypto.subtle`, which the host's scan for global names cannot see. Cheap until used: `subtle` on the
+ * sandbox's crypto object and the CryptoKey/SubtleCrypto globals are accessors that build the classes
+ * on first read.
+ */
+export default function install(sandbox) {
+  const ops = hostOpsOf(sandbox);
+  let built;
+  const build = () => (built ??= buildSubtle(ops));
+  sandbox.defineGlobals('subtle', build);
+  // The sandbox's crypto object (web-crypto.isolate.js) is itself made on first read; read it now, as
+  // its install comes first in the core, and give it a lazy `subtle` like the global accessors.
+  const cryptoObject = globalThis.crypto;
+  if (cryptoObject !== null && typeof cryptoObject === 'object') {
+    Object.defineProperty(cryptoObject, 'subtle', {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const value = build().subtle;
+        Object.defineProperty(cryptoObject, 'subtle', { value, configurable: true, enumerable: true });
+        return value;
+      },
+    });
+  }
+}
+
+function buildSubtle(ops) {
   const codec = ops.codec;
   const PromiseCtor = Promise;
   const U8 = Uint8Array;
@@ -128,4 +156,4 @@
   }
 
   return { CryptoKey, SubtleCrypto, subtle: new SubtleCrypto(INTERNAL) };
-})
+}
