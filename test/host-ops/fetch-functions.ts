@@ -129,6 +129,17 @@ const CASES = {
       ivm: typeof ivm,
     };
   },
+  async '/forget'() {
+    // Never awaited: the host aborts it when the invocation ends, and its promise never settles later.
+    globalThis.forgotten = fetch(ORIGIN + '/hang').then(() => 'settled', () => 'rejected');
+    return { returned: true };
+  },
+  async '/after-forget'() {
+    let state = 'pending';
+    if (globalThis.forgotten) globalThis.forgotten.then((v) => { state = v; });
+    await new Promise((r) => setTimeout(r, 20));
+    return { state, json: await (await fetch(ORIGIN + '/json')).json() };
+  },
   async '/api'() {
     const h = new Headers({ 'Content-Type': 'text/plain' });
     h.append('X-A', '1');
@@ -207,6 +218,16 @@ exports.handler = async () => {
     try { await fetch(${JSON.stringify(origin)} + '/count'); results.push('ok'); } catch (err) { results.push(err.name); }
   }
   return out({ results });
+};
+`;
+}
+
+/** The same fetch from an ES module handler. */
+export function esmFunction(origin: string): string {
+  return `export const handler = async (event) => {
+  const r = await fetch(${JSON.stringify(origin)} + '/json');
+  const { hello } = await r.json();
+  return { status: '200', body: JSON.stringify({ hello, module: typeof module }) };
 };
 `;
 }

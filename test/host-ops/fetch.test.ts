@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { eventually, functionFile, send, startEdge, startOrigin, type TestEdge, type TestOrigin } from '../helpers/harness.ts';
-import { casesFunction, hangFunction, limitedFunction, slowFunction } from './fetch-functions.ts';
+import { casesFunction, esmFunction, hangFunction, limitedFunction, slowFunction } from './fetch-functions.ts';
 
 let origin: TestOrigin;
 let edge: TestEdge;
 let counted = 0;
 let hangsClosed = 0;
+/** /hang requests the origin holds open right now. */
+let hangsOpen = 0;
 
 const BINARY = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const MB = 1024 * 1024;
@@ -27,7 +29,11 @@ beforeAll(async () => {
       res.writeHead(302, { Location: '/json' });
       res.end();
     } else if (path === '/hang') {
-      res.on('close', () => hangsClosed++);
+      hangsOpen++;
+      res.on('close', () => {
+        hangsClosed++;
+        hangsOpen--;
+      });
     } else if (path === '/count') {
       counted++;
       res.end('ok');
@@ -50,6 +56,7 @@ beforeAll(async () => {
       { name: 'hang', code: functionFile(hangFunction(url)), timeoutMs: 500 },
       { name: 'slow', code: functionFile(slowFunction(url)), timeoutMs: 3000 },
       { name: 'limited', code: functionFile(limitedFunction(url)), timeoutMs: 3000, maxSubrequests: 2 },
+      { name: 'esm', code: functionFile(esmFunction(url), '.mjs'), timeoutMs: 3000 },
       // /globals replaces a global: its own function, so no other case shares that isolate.
       { name: 'globals', code: functionFile(casesFunction(url)), timeoutMs: 3000 },
     ],
@@ -57,6 +64,7 @@ beforeAll(async () => {
       { pathPattern: '/timeout/*', originId: 'o', functions: { 'viewer-request': { name: 'hang' } } },
       { pathPattern: '/slow', originId: 'o', functions: { 'viewer-request': { name: 'slow' } } },
       { pathPattern: '/limited', originId: 'o', functions: { 'viewer-request': { name: 'limited' } } },
+      { pathPattern: '/esm', originId: 'o', functions: { 'viewer-request': { name: 'esm' } } },
       { pathPattern: '/globals', originId: 'o', functions: { 'viewer-request': { name: 'globals' } } },
       { pathPattern: '*', originId: 'o', functions: { 'viewer-request': { name: 'cases' } } },
     ],
@@ -231,4 +239,16 @@ test('the globals are made on first use, stay replaceable, and expose nothing of
     leaks: [],
     ivm: 'undefined',
   });
+});
+
+test('an ES module handler fetches the same way', async () => {
+  expect(await run('/esm')).toEqual({ hello: 'wörld', module: 'undefined' });
+});
+
+test('a fetch the function never awaited is aborted when the invocation ends and never settles in the next one', async () => {
+  expect(await run('/forget')).toEqual({ returned: true });
+  // Started and aborted at once: the origin may never have seen it, but holds nothing open.
+  await new Promise((r) => setTimeout(r, 50));
+  await eventually(() => hangsOpen === 0);
+  expect(await run('/after-forget')).toEqual({ state: 'pending', json: { hello: 'wörld', fromFunction: null } });
 });
