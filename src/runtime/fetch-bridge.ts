@@ -48,10 +48,8 @@ export async function performFetch(args: unknown, bins: readonly Buffer[], signa
     if (res.body !== null) {
       for await (const chunk of res.body) {
         size += chunk.byteLength;
-        if (size > maxResponseBytes) {
-          await res.body.cancel().catch(() => {});
-          return opFailure('TypeError', tooLarge);
-        }
+        // Leaving the loop cancels the stream, which ends the download.
+        if (size > maxResponseBytes) return opFailure('TypeError', tooLarge);
         chunks.push(chunk);
       }
     }

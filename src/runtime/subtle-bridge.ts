@@ -44,6 +44,8 @@ export async function performSubtle(args: unknown, bins: readonly Buffer[], keys
   if (typeof m !== 'string' || !METHODS.has(m) || !Array.isArray(a)) return opFailure('TypeError', 'crypto.subtle: malformed call');
   try {
     const decoded = a.map((v) => decode(v, bins, keys));
+    const refused = outsideLimits(decoded);
+    if (refused !== undefined) return opFailure('NotSupportedError', refused);
     const fn = (webcrypto.subtle as unknown as Record<string, (...x: unknown[]) => Promise<unknown>>)[m]!;
     const result = await fn.apply(webcrypto.subtle, decoded);
     if (result instanceof ArrayBuffer) return { ok: true, json: '{"$ab":true}', bytes: result.slice(0) };
@@ -52,6 +54,28 @@ export async function performSubtle(args: unknown, bins: readonly Buffer[], keys
     if (err instanceof Error) return opFailure(err.name, err.message);
     return opFailure('OperationError', String(err));
   }
+}
+
+/**
+ * WebCrypto's slow jobs run on libuv's thread pool and cannot be aborted, so one that outlives its
+ * invocation would keep a pool thread busy: refuse the ones no edge function needs (Cloudflare Workers
+ * caps PBKDF2 at 100,000 iterations; RSA keys past 8192 bits take seconds to generate).
+ */
+const MAX_PBKDF2_ITERATIONS = 1_000_000;
+const MAX_RSA_MODULUS_BITS = 8192;
+
+function outsideLimits(args: readonly unknown[]): string | undefined {
+  for (const arg of args) {
+    if (arg === null || typeof arg !== 'object') continue;
+    const alg = arg as { name?: unknown; iterations?: unknown; modulusLength?: unknown };
+    if (typeof alg.iterations === 'number' && alg.iterations > MAX_PBKDF2_ITERATIONS) {
+      return `crypto.subtle: PBKDF2 with more than ${MAX_PBKDF2_ITERATIONS} iterations is not supported in Verge`;
+    }
+    if (typeof alg.modulusLength === 'number' && alg.modulusLength > MAX_RSA_MODULUS_BITS) {
+      return `crypto.subtle: RSA keys larger than ${MAX_RSA_MODULUS_BITS} bits are not supported in Verge`;
+    }
+  }
+  return undefined;
 }
 
 function decode(v: unknown, bins: readonly Buffer[], keys: KeyTable): unknown {

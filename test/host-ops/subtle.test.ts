@@ -98,6 +98,10 @@ const CASES = {
     });
     await attempt('notAKey', () => subtle.sign('HMAC', { type: 'secret' }, new Uint8Array(1)));
     await attempt('construct', () => new CryptoKey());
+    const pbkdf2 = await subtle.importKey('raw', utf8('pw'), 'PBKDF2', false, ['deriveBits']);
+    await attempt('pbkdf2Ok', () => subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: utf8('s'), iterations: 1000 }, pbkdf2, 256));
+    await attempt('pbkdf2TooMany', () => subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: utf8('s'), iterations: 1e9 }, pbkdf2, 256));
+    await attempt('rsaTooLarge', () => subtle.generateKey({ name: 'RSA-PSS', modulusLength: 16384, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign']));
     return names;
   },
 };
@@ -197,5 +201,9 @@ test("WebCrypto's errors reach the function by name", async () => {
     wrongUsage: 'InvalidAccessError',
     notAKey: 'TypeError',
     construct: 'TypeError',
+    // Slow jobs that could outlive the invocation on the host's thread pool are refused.
+    pbkdf2Ok: 'resolved',
+    pbkdf2TooMany: 'NotSupportedError',
+    rsaTooLarge: 'NotSupportedError',
   });
 });

@@ -28,6 +28,7 @@ function createHostOps() {
   const MapGet = uncurryThis(Map.prototype.get);
   const MapSet = uncurryThis(Map.prototype.set);
   const MapDelete = uncurryThis(Map.prototype.delete);
+  const MapForEach = uncurryThis(Map.prototype.forEach);
   const ArrayPush = uncurryThis(Array.prototype.push);
   const defineProperty = Object.defineProperty;
   const ErrorCtor = Error;
@@ -91,8 +92,13 @@ function createHostOps() {
     const p = MapGet(pending, id);
     if (p === undefined) return;
     MapDelete(pending, id);
-    if (p.sent) ArrayPush(aborts, id);
-    else for (let i = 0; i < queue.length; i++) if (queue[i][0] === id) queue.splice(i, 1);
+    if (p.sent) {
+      ArrayPush(aborts, id);
+      return;
+    }
+    const kept = [];
+    for (let i = 0; i < queue.length; i++) if (queue[i][0] !== id) ArrayPush(kept, queue[i]);
+    queue = kept;
   }
 
   return {
@@ -124,7 +130,12 @@ function createHostOps() {
       seq++;
       active = true;
       aborts = [];
-      for (const [id, p] of pending) if (p.sent) MapDelete(pending, id);
+      // Primordials, not for-of: user code may have replaced the iterators by now.
+      const stale = [];
+      MapForEach(pending, (p, id) => {
+        if (p.sent) ArrayPush(stale, id);
+      });
+      for (let i = 0; i < stale.length; i++) MapDelete(pending, stale[i]);
     },
     /** The host's answer to operation `id`: JSON text, and bytes when the result has a body. */
     settle(id, ok, json, bytes) {
