@@ -19,6 +19,8 @@ export interface SandboxGlobal {
   readonly unit: string;
   /** Installed in every isolate, whatever the function's code names. */
   readonly always?: boolean;
+  /** Other words whose presence in the code means the unit is needed (`subtle`, for `crypto.subtle`). */
+  readonly alsoNamedBy?: readonly string[];
 }
 
 export const GLOBALS: readonly SandboxGlobal[] = [
@@ -45,8 +47,8 @@ export const GLOBALS: readonly SandboxGlobal[] = [
   { name: 'Headers', unit: 'fetch' },
   { name: 'AbortController', unit: 'fetch' },
   { name: 'AbortSignal', unit: 'fetch' },
-  // Web Cryptography API: the unit also puts a lazy `subtle` on `crypto`, which code reaches as
-  // `crypto.subtle` (no global name to scan for), so it is in every isolate; the host's WebCrypto does the work.
-  { name: 'CryptoKey', unit: 'subtle', always: true },
-  { name: 'SubtleCrypto', unit: 'subtle', always: true },
+  // Web Cryptography API (the host's WebCrypto does the work): the unit also puts `subtle` on
+  // `crypto`, so code that names `subtle` (as in `crypto.subtle`) gets it too.
+  { name: 'CryptoKey', unit: 'subtle', alsoNamedBy: ['subtle'] },
+  { name: 'SubtleCrypto', unit: 'subtle' },
 ];

@@ -10,18 +10,17 @@
 import { hostOpsOf } from './host-ops.isolate.js';
 
 /**
- * Installed in every isolate (globals.isolate.ts marks CryptoKey `always`): code reaches SubtleCrypto as
- * `crypto.subtle`, which the host's scan for global names cannot see. Cheap until used: `subtle` on the
- * sandbox's crypto object and the CryptoKey/SubtleCrypto globals are accessors that build the classes
- * on first read.
+ * Installed into isolates whose code names CryptoKey, SubtleCrypto or `subtle` (globals.isolate.ts),
+ * before the code runs. Cheap until used: `subtle` on the sandbox's crypto object and the
+ * CryptoKey/SubtleCrypto globals are accessors that build the classes on first read.
  */
 export default function install(sandbox) {
   const ops = hostOpsOf(sandbox);
   let built;
   const build = () => (built ??= buildSubtle(ops));
   sandbox.defineGlobals('subtle', build);
-  // The sandbox's crypto object (web-crypto.isolate.js) is itself made on first read; read it now, as
-  // its install comes first in the core, and give it a lazy `subtle` like the global accessors.
+  // The sandbox's crypto object (web-crypto.isolate.js, in every isolate) is itself made on first
+  // read; read it now and give it a lazy `subtle` like the global accessors.
   const cryptoObject = globalThis.crypto;
   if (cryptoObject !== null && typeof cryptoObject === 'object') {
     Object.defineProperty(cryptoObject, 'subtle', {
