@@ -20,6 +20,9 @@ export function maxResponseBytesFor(memoryMb: number): number {
 
 const keyTables = new WeakMap<object, KeyTable>();
 
+/** Operations of one invocation running at once on the host (the isolate allows as many). */
+const MAX_IN_FLIGHT = 1000;
+
 /**
  * The host operations (fetch, crypto.subtle) of one invocation. The isolate lists them in its envelopes;
  * this runs them and delivers each result once. Everything still running when the invocation ends
@@ -54,6 +57,12 @@ export class HostOps {
   private startOne(op: HostOpRequest): void {
     if (!Array.isArray(op) || typeof op[0] !== 'number' || this.inFlight.has(op[0])) return;
     const [id, kind, args, wireBins] = op;
+    // The isolate caps its own pending operations; this holds even if its queue were subverted.
+    if (this.inFlight.size >= MAX_IN_FLIGHT) {
+      this.inFlight.set(id, new AbortController());
+      void Promise.resolve().then(() => this.finish(id, opFailure('RangeError', `More than ${MAX_IN_FLIGHT} fetch/crypto.subtle operations pending at once`)));
+      return;
+    }
     const bins = Array.isArray(wireBins) ? wireBins.map((b) => Buffer.from(String(b), 'latin1')) : [];
     const controller = new AbortController();
     this.inFlight.set(id, controller);

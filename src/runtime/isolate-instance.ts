@@ -4,7 +4,7 @@ import { LambdaExecutionError } from '../errors/function-errors.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import type { FunctionVersion } from './function-version.ts';
 import { closeImports, esModuleFor, exposeImports, installUnits, type Sandbox } from './sandbox/sandbox.ts';
-import { moduleNotFoundMessage, requiredSpecifiers, unitsFor, withoutComments } from './sandbox/sandbox-plan.ts';
+import { hasComputedRequire, moduleNotFoundMessage, requiredSpecifiers, unitsFor, withoutComments } from './sandbox/sandbox-plan.ts';
 import { LAMBDA_EDGE_MODULES, lambdaEdgeModule } from './sandbox/module-names.ts';
 
 // CommonJS user code is wrapped on the first line so stack traces keep the file's line numbers.
@@ -98,7 +98,8 @@ export class IsolateInstance {
         // Every module the code requires by name must exist before any of it runs (issue 3: a missing
         // module fails at load time, not at the first request); only those modules are installed.
         const code = codeToScan(v);
-        installUnits(sandbox, unitsFor(code, sandboxModules(requiredSpecifiers(code))));
+        const modules = sandboxModules(requiredSpecifiers(code));
+        installUnits(sandbox, unitsFor(code, hasComputedRequire(code) ? [...modules, ...LAMBDA_EDGE_MODULES] : modules));
         const moduleFunction = script.runSync(this.context, { reference: true, timeout: timeoutMs }) as ivm.Reference<unknown>;
         const init = api.getSync('initCommonJs', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
         init.applySync(undefined, [moduleFunction.derefInto(), filename], { timeout: timeoutMs });

@@ -45,6 +45,12 @@
   const PromiseThen = uncurryThis(Promise.prototype.then);
   const FunctionCall = uncurryThis(Function.prototype.call);
   const keys = Object.keys;
+  const NumberCtor = Number;
+  const MathMin = Math.min;
+  const MathMax = Math.max;
+  const MathTrunc = Math.trunc;
+  const StringSlice = uncurryThis(String.prototype.slice);
+  const MapSize = uncurryThis(ObjectCtor.getOwnPropertyDescriptor(Map.prototype, 'size').get);
 
   const MAX_LOG_LINES = 200;
   const MAX_LOG_LINE_CHARS = 8192;
@@ -99,13 +105,13 @@
         if (spec === '%') {
           out += '%';
           p++;
-        } else if ('sdifjoO'.includes(spec)) {
+        } else if (StringIndexOf('sdifjoO', spec) !== -1) {
           if (i >= args.length) {
             out += '%' + spec;
           } else {
             const a = args[i++];
-            if (spec === 'd' || spec === 'i') out += StringCtor(spec === 'i' ? Math.trunc(Number(a)) : Number(a));
-            else if (spec === 'f') out += StringCtor(Number(a));
+            if (spec === 'd' || spec === 'i') out += StringCtor(spec === 'i' ? MathTrunc(NumberCtor(a)) : NumberCtor(a));
+            else if (spec === 'f') out += StringCtor(NumberCtor(a));
             else if (spec === 's') out += formatValue(a, 1);
             else out += formatValue(a, 0);
           }
@@ -130,7 +136,7 @@
     } catch (err) {
       line = '[unprintable log arguments]';
     }
-    if (line.length > MAX_LOG_LINE_CHARS) line = line.slice(0, MAX_LOG_LINE_CHARS) + '… [truncated]';
+    if (line.length > MAX_LOG_LINE_CHARS) line = StringSlice(line, 0, MAX_LOG_LINE_CHARS) + '… [truncated]';
     ArrayPush(logs, [level, line]);
   }
 
@@ -149,11 +155,11 @@
   // timer it dies with the invocation (invoke clears the table, the host drops its handles on settle).
   function addTimer(name, callback, delayMs, args, repeat) {
     if (typeof callback !== 'function') throw new TypeError(name + ': callback must be a function');
-    if (timers.size >= MAX_TIMERS) throw new RangeError(name + ': more than ' + MAX_TIMERS + ' pending timers');
+    if (MapSize(timers) >= MAX_TIMERS) throw new RangeError(name + ': more than ' + MAX_TIMERS + ' pending timers');
     const id = nextTimerId++;
-    let ms = Number(delayMs);
+    let ms = NumberCtor(delayMs);
     if (!(ms >= 0)) ms = 0;
-    ms = Math.min(ms, 2147483647);
+    ms = MathMin(ms, 2147483647);
     // Node runs an interval of 0 ms every 1 ms; so do we, so a zero interval cannot spin the host.
     if (repeat && ms < 1) ms = 1;
     MapSet(timers, id, { callback, args, repeat, ms });
@@ -190,7 +196,7 @@
     if (seq !== invocationSeq || state !== 'P') return; // late callbacks of an earlier or settled invocation
     if (s === 'E') {
       state = 'E';
-      value = stringify(errorInfo(v));
+      value = json(errorInfo(v), 0);
       return;
     }
     try {
@@ -211,7 +217,10 @@
     const hostOps = sandboxRef === null ? undefined : sandboxRef.hostOps;
     const ops = hostOps === undefined ? null : hostOps.take();
     if (logs.length > 0 || timerRequests.length > 0 || timerCancels.length > 0 || ops !== null) {
-      meta = stringify(ops === null ? { l: logs, t: timerRequests, c: timerCancels } : { l: logs, t: timerRequests, c: timerCancels, o: ops[0], a: ops[1] });
+      meta = '{"l":' + json(logs, 0) + ',"t":' + json(timerRequests, 0) + ',"c":' + json(timerCancels, 0);
+      // Host operations: their args are plain data the units copied out of user values when queuing.
+      if (ops !== null) meta += ',"o":' + json(ops[0], 0) + ',"a":' + json(ops[1], 0);
+      meta += '}';
       logs = [];
       timerRequests = [];
       timerCancels = [];
@@ -220,6 +229,42 @@
   }
 
   // ---- the wire: raw header strings <-> CloudFront header objects ----
+
+  /**
+   * JSON for the wire, written here rather than by JSON.stringify on objects: JSON.stringify consults
+   * `toJSON` on every object (ECMA-262 SerializeJSONProperty), so user code that sets
+   * Object.prototype.toJSON or Array.prototype.toJSON could otherwise rewrite the envelope (forge log
+   * lines or timer requests) of this and every later invocation. Only primitives go to JSON.stringify,
+   * which never looks up toJSON for them. Own enumerable properties only; undefined and functions are
+   * left out as JSON does.
+   */
+  const MAX_JSON_DEPTH = 32;
+  function json(v, depth) {
+    if (v === null || typeof v !== 'object') {
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return undefined;
+      return stringify(v); // a BigInt throws a TypeError, as JSON.stringify does
+    }
+    if (depth > MAX_JSON_DEPTH) throw new ShapeError('the result is nested more than ' + MAX_JSON_DEPTH + ' levels deep (or is circular)');
+    let out;
+    if (isArray(v)) {
+      out = '[';
+      for (let i = 0; i < v.length; i++) {
+        const e = json(v[i], depth + 1);
+        out += (i === 0 ? '' : ',') + (e === undefined ? 'null' : e);
+      }
+      return out + ']';
+    }
+    out = '{';
+    const names = keys(v);
+    let first = true;
+    for (let i = 0; i < names.length; i++) {
+      const e = json(v[names[i]], depth + 1);
+      if (e === undefined) continue;
+      out += (first ? '' : ',') + stringify(names[i]) + ':' + e;
+      first = false;
+    }
+    return out + '}';
+  }
 
   class ShapeError extends Error {}
 
@@ -287,11 +332,11 @@
     if (v === null || typeof v !== 'object' || isArray(v)) throw new ShapeError('expected a request or response object');
     if ('status' in v) {
       const scalars = { t: 'S', status: v.status, statusDescription: v.statusDescription, body: v.body, bodyEncoding: v.bodyEncoding };
-      return stringify(scalars) + '\n' + flatHeaders(v.headers, 'response.headers');
+      return json(scalars, 0) + '\n' + flatHeaders(v.headers, 'response.headers');
     }
     if (v.headers === undefined) throw new ShapeError('request.headers must be an object');
     const scalars = { t: 'Q', uri: v.uri, querystring: v.querystring, method: v.method, body: v.body, origin: v.origin };
-    return stringify(scalars) + '\n' + flatHeaders(v.headers, 'request.headers');
+    return json(scalars, 0) + '\n' + flatHeaders(v.headers, 'request.headers');
   }
 
   /** The Lambda@Edge event, built from the wire: {Records: [{cf: {config, request, response?}}]}. */
@@ -376,7 +421,7 @@
         logGroupName: '/aws/lambda/us-east-1.' + sc.functionName,
         logStreamName: sc.logStreamName,
         callbackWaitsForEmptyEventLoop: true,
-        getRemainingTimeInMillis: () => Math.max(0, deadline - dateNow()),
+        getRemainingTimeInMillis: () => MathMax(0, deadline - dateNow()),
         done: (err, res) => callback(err, res),
         succeed: (res) => callback(null, res),
         fail: (err) => callback(err),

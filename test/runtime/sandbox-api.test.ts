@@ -115,6 +115,10 @@ describe('require of a missing module', () => {
     expect(!result.ok && result.error.message).toContain("Cannot find module 'http': the Verge sandbox offers querystring, url");
   });
 
+  test('a require with a computed name of a sandbox module works (every module is installed then)', async () => {
+    expect(await evaluate(`[typeof require(name).createHash, require('path').join('a', 'b')]`, `const name = 'cry' + 'pto';`)).toEqual(['function', 'a/b']);
+  });
+
   test('a require in a comment is not a dependency', async () => {
     expect(await evaluate(`'loaded'`, `// const fs = require('fs');`)).toBe('loaded');
   });

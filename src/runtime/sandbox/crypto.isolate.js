@@ -6,6 +6,8 @@ import { randomFill, randomUUID } from './web-crypto.isolate.js';
 
 function create(sandbox) {
   const { Buffer } = sandbox.require('buffer');
+  // The host's answer is a fresh copy already: wrap it, don't copy it again.
+  const wrap = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 
   const toBytes = (data, encoding, what) => {
     if (typeof data === 'string') return Buffer.from(data, encoding === undefined ? 'utf8' : encoding);
@@ -46,13 +48,13 @@ function create(sandbox) {
     }
     update(data, inputEncoding) {
       if (this.#done) throw finished();
-      this.#chunks.push(Uint8Array.from(toBytes(data, inputEncoding, 'data')));
+      this.#chunks.push(new Uint8Array(toBytes(data, inputEncoding, 'data')));
       return this;
     }
     digest(outputEncoding) {
       if (this.#done) throw finished();
       this.#done = true;
-      const out = Buffer.from(sandbox.host('hash', this.#algorithm, concat(this.#chunks)));
+      const out = wrap(sandbox.host('hash', this.#algorithm, concat(this.#chunks)));
       this.#chunks = [];
       return outputEncoding === undefined || outputEncoding === 'buffer' ? out : out.toString(outputEncoding);
     }
@@ -72,18 +74,18 @@ function create(sandbox) {
     constructor(algorithm, key, ...rest) {
       this.#algorithm = String(algorithm);
       const keyEncoding = rest.length > 0 && typeof rest[0] === 'object' && rest[0] !== null ? rest[0].encoding : undefined;
-      this.#key = Uint8Array.from(toBytes(key, keyEncoding, 'key'));
+      this.#key = new Uint8Array(toBytes(key, keyEncoding, 'key'));
       sandbox.host('hmac', this.#algorithm, this.#key, new Uint8Array(0));
     }
     update(data, inputEncoding) {
       if (this.#done) throw finished();
-      this.#chunks.push(Uint8Array.from(toBytes(data, inputEncoding, 'data')));
+      this.#chunks.push(new Uint8Array(toBytes(data, inputEncoding, 'data')));
       return this;
     }
     digest(outputEncoding) {
       if (this.#done) throw finished();
       this.#done = true;
-      const out = Buffer.from(sandbox.host('hmac', this.#algorithm, this.#key, concat(this.#chunks)));
+      const out = wrap(sandbox.host('hmac', this.#algorithm, this.#key, concat(this.#chunks)));
       this.#chunks = [];
       return outputEncoding === undefined || outputEncoding === 'buffer' ? out : out.toString(outputEncoding);
     }

@@ -29,6 +29,7 @@ function createHostOps() {
   const MapSet = uncurryThis(Map.prototype.set);
   const MapDelete = uncurryThis(Map.prototype.delete);
   const MapForEach = uncurryThis(Map.prototype.forEach);
+  const MapSize = uncurryThis(Object.getOwnPropertyDescriptor(Map.prototype, 'size').get);
   const ArrayPush = uncurryThis(Array.prototype.push);
   const defineProperty = Object.defineProperty;
   const ErrorCtor = Error;
@@ -74,7 +75,7 @@ function createHostOps() {
    * Returns {id, promise}; the promise resolves to {json, bytes} (bytes: an ArrayBuffer or undefined).
    */
   function start(kind, args, bins) {
-    if (pending.size >= MAX_PENDING_OPS) {
+    if (MapSize(pending) >= MAX_PENDING_OPS) {
       return { id: 0, promise: PromiseCtor.reject(new RangeError('More than ' + MAX_PENDING_OPS + ' fetch/crypto.subtle operations pending at once')) };
     }
     const id = nextOpId++;

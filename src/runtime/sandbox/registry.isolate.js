@@ -12,7 +12,8 @@ import { LAMBDA_EDGE_MODULES } from './module-names.ts';
 export default function init(hostCall) {
   'use strict';
   const defineProperty = Object.defineProperty;
-  const hasOwn = Object.prototype.hasOwnProperty;
+  const ObjectHasOwn = Object.hasOwn;
+  const StringSlice = Function.prototype.call.bind(String.prototype.slice);
   const StringCtor = String;
   const ErrorCtor = Error;
   const keys = Object.keys;
@@ -30,7 +31,7 @@ export default function init(hostCall) {
 
   function moduleName(specifier) {
     const s = StringCtor(specifier);
-    return s.length > 5 && s.slice(0, 5) === 'node:' ? s.slice(5) : s;
+    return s.length > 5 && StringSlice(s, 0, 5) === 'node:' ? StringSlice(s, 5) : s;
   }
 
   function notFound(specifier) {
@@ -41,9 +42,15 @@ export default function init(hostCall) {
 
   function requireModule(specifier) {
     const name = moduleName(specifier);
-    if (hasOwn.call(cache, name)) return cache[name];
+    if (ObjectHasOwn(cache, name)) return cache[name];
     const factory = factories[name];
-    if (factory === undefined) throw notFound(specifier);
+    if (factory === undefined) {
+      if (!ArrayIncludes(offered, name)) throw notFound(specifier);
+      // Offered, but the host installs only the modules it finds in the code (sandbox-plan.ts).
+      const err = new ErrorCtor("Module '" + name + "' was not loaded: Verge loads the modules a function names in import or require('…') with a string literal");
+      err.code = 'MODULE_NOT_FOUND';
+      throw err;
+    }
     const exports = factory();
     cache[name] = exports;
     return exports;

@@ -1,4 +1,4 @@
-import { buildSync } from 'esbuild';
+import { buildSync, type BuildOptions } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import type ivm from 'isolated-vm';
 import { GLOBALS } from './globals.isolate.ts';
@@ -21,6 +21,20 @@ export const UNIT_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
   url: ['url-global', 'querystring'],
 };
 
+/** Code that exercises each unit's common paths, run once per process to fill its code cache (sandbox.ts). */
+export const WARM_UP: Readonly<Record<string, string>> = {
+  core: `new TextDecoder().decode(new TextEncoder().encode('é')); atob(btoa('x')); structuredClone({ a: [1] }); crypto.randomUUID(); crypto.getRandomValues(new Uint8Array(4)); queueMicrotask(() => {});`,
+  buffer: `const B = require('buffer').Buffer; B.from('aGk', 'base64url').toString('hex'); B.concat([B.alloc(1), B.from('x')]).toString('base64'); B.byteLength('x');`,
+  crypto: `const c = require('crypto'); c.createHmac('sha256', 'k').update('x').digest('hex'); c.createHash('md5').update('x').digest('base64'); c.randomBytes(4); c.timingSafeEqual(new Uint8Array(1), new Uint8Array(1));`,
+  querystring: `const q = require('querystring'); q.stringify(q.parse('a=1&a=2&b=%20')); q.escape('a b');`,
+  'url-global': `const u = new URL('https://a.example/p?q=1#h'); u.searchParams.get('q'); u.href; new URLSearchParams('a=1').toString();`,
+  url: `const url = require('url'); url.parse('http://a/b?c=d', true); url.format({ protocol: 'http', host: 'a', pathname: '/' }); url.resolve('http://a/b', 'c');`,
+  zlib: `const z = require('zlib'); z.gunzipSync(z.gzipSync('x')); z.inflateSync(z.deflateSync('x'));`,
+  path: `const p = require('path'); p.join('/a', 'b'); p.basename('/a/b.c', '.c'); p.extname('x.y'); p.resolve('/a', 'b');`,
+  util: `const u = require('util'); u.format('%s %d %j', 'a', 1, {}); u.inspect({ a: [1] }); u.promisify((cb) => cb());`,
+  events: `const E = require('events'); const e = new E(); e.once('x', () => {}); e.on('y', () => {}); e.emit('x'); e.emit('y');`,
+};
+
 /** Module units, by the module name user code requires. */
 export const MODULE_UNITS = ['querystring', 'url', 'buffer', 'crypto', 'zlib', 'path', 'util', 'events'] as const;
 
@@ -37,52 +51,60 @@ export interface UnitCode {
 const units = new Map<string, UnitCode>();
 const dir = fileURLToPath(new URL('.', import.meta.url));
 
-/** The bundled code of a unit ('core' or a unit file's name), built on first request. */
+/** Every unit besides the core: the module units and the units of globals not installed always. */
+export const UNIT_NAMES: readonly string[] = [...new Set([...MODULE_UNITS, ...GLOBALS.filter((g) => g.always !== true).map((g) => g.unit)])];
+
+/**
+ * The bundled code of a unit ('core' or a unit file's name). The first call bundles them all, in two
+ * esbuild runs (~50–100 ms, once per process, usually when the first blank isolate is made at start).
+ */
 export function unitCode(name: string): UnitCode {
-  let unit = units.get(name);
-  if (unit === undefined) {
-    unit = { name, source: bundle(name), filename: `verge:sandbox/${name}.isolate.js`, cachedData: undefined };
-    units.set(name, unit);
-  }
+  if (units.size === 0) bundleAll();
+  const unit = units.get(name);
+  if (unit === undefined) throw new Error(`no sandbox unit named ${name}`);
   return unit;
 }
 
-function bundle(name: string): string {
-  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`no sandbox unit named ${name}`);
-  const contents =
-    name === 'core'
-      ? [
-          "import init from './registry.isolate.js';",
-          ...ALWAYS_UNITS.map((u, i) => `import u${i} from './${u}.isolate.js';`),
-          'export default function core(hostCall) {',
-          '  const sandbox = init(hostCall);',
-          ...ALWAYS_UNITS.map((_, i) => `  u${i}(sandbox);`),
-          '  return sandbox;',
-          '}',
-        ].join('\n')
-      : `export { default } from './${name}.isolate.js';`;
-  const result = buildSync({
-    stdin: { contents, resolveDir: dir, sourcefile: `${name}.entry.js`, loader: 'js' },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    globalName: '__vergeUnit',
-    platform: 'neutral',
-    // The package.json "main" field (buffer, events, …) as well as "module".
-    mainFields: ['module', 'main'],
-    target: 'es2022',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
-    logLevel: 'silent',
-    // Smaller stand-ins for two of whatwg-url's dependencies (each file says why).
-    absWorkingDir: dir,
-    alias: {
-      tr46: './tr46-shim.isolate.js',
-      '@exodus/bytes/whatwg.js': './exodus-whatwg-shim.isolate.js',
-      '@exodus/bytes/encoding.js': './exodus-encoding-shim.isolate.js',
-    },
-  });
+const BUILD_OPTIONS: BuildOptions = {
+  bundle: true,
+  write: false,
+  format: 'iife',
+  globalName: '__vergeUnit',
+  platform: 'neutral',
+  // The package.json "main" field (buffer, events, …) as well as "module".
+  mainFields: ['module', 'main'],
+  target: 'es2022',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'silent',
+  // Smaller stand-ins for two of whatwg-url's dependencies (each file says why).
+  absWorkingDir: dir,
+  alias: {
+    tr46: './tr46-shim.isolate.js',
+    '@exodus/bytes/whatwg.js': './exodus-whatwg-shim.isolate.js',
+    '@exodus/bytes/encoding.js': './exodus-encoding-shim.isolate.js',
+  },
+};
+
+function bundleAll(): void {
+  const core = [
+    "import init from './registry.isolate.js';",
+    ...ALWAYS_UNITS.map((u, i) => `import u${i} from './${u}.isolate.js';`),
+    'export default function core(hostCall) {',
+    '  const sandbox = init(hostCall);',
+    ...ALWAYS_UNITS.map((_, i) => `  u${i}(sandbox);`),
+    '  return sandbox;',
+    '}',
+  ].join('\n');
+  const coreBuild = buildSync({ ...BUILD_OPTIONS, stdin: { contents: core, resolveDir: dir, sourcefile: 'core.entry.js', loader: 'js' } });
+  add('core', coreBuild.outputFiles![0]!.text);
+  const rest = buildSync({ ...BUILD_OPTIONS, entryPoints: UNIT_NAMES.map((n) => ({ in: `./${n}.isolate.js`, out: n })), outdir: 'out' });
+  for (const file of rest.outputFiles!) add(file.path.slice(file.path.lastIndexOf('/') + 1, -'.js'.length), file.text);
+}
+
+function add(name: string, iife: string): void {
   // The IIFE assigns a `var`; wrapping it in a function keeps that name off the isolate's global object.
-  return `(function () {\n${result.outputFiles[0]!.text}\nreturn __vergeUnit.default;\n})()`;
+  const source = `(function () {\n${iife}\nreturn __vergeUnit.default;\n})()`;
+  units.set(name, { name, source, filename: `verge:sandbox/${name}.isolate.js`, cachedData: undefined });
 }

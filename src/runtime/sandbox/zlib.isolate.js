@@ -20,6 +20,8 @@ const constants = {
 
 function create(sandbox) {
   const { Buffer } = sandbox.require('buffer');
+  // The host's answer is a fresh copy already: wrap it, don't copy it again.
+  const wrap = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
   const input = (data) => {
     if (typeof data === 'string') return Buffer.from(data, 'utf8');
     if (data instanceof ArrayBuffer) return new Uint8Array(data);
@@ -41,7 +43,7 @@ function create(sandbox) {
   };
   const zlib = { constants };
   for (const op of OPS) {
-    const sync = (data, opts) => Buffer.from(sandbox.host('zlib', op, Uint8Array.from(input(data)), options(opts)));
+    const sync = (data, opts) => wrap(sandbox.host('zlib', op, new Uint8Array(input(data)), options(opts)));
     zlib[op + 'Sync'] = sync;
     zlib[op] = (data, opts, callback) => {
       if (typeof opts === 'function') {
