@@ -11,6 +11,22 @@
 // text()/json()/arrayBuffer()/bytes() read it once (bodyUsed), as the spec's "consume body" does.
 import { hostOpsOf } from './host-ops.isolate.js';
 
+// Captured when the unit is installed, before user code runs (Node's "primordials").
+const PromiseCtor = Promise;
+const U8 = Uint8Array;
+const stringify = JSON.stringify;
+const parse = JSON.parse;
+const defineProperty = Object.defineProperty;
+const keys = Object.keys;
+const iteratorSymbol = Symbol.iterator;
+const toStringTag = Symbol.toStringTag;
+const uncurryThis = Function.prototype.call.bind.bind(Function.prototype.call);
+const ArrayPush = uncurryThis(Array.prototype.push);
+const ArraySort = uncurryThis(Array.prototype.sort);
+const StringToLowerCase = uncurryThis(String.prototype.toLowerCase);
+const StringToUpperCase = uncurryThis(String.prototype.toUpperCase);
+const RegExpTest = uncurryThis(RegExp.prototype.test);
+
 export default function install(sandbox) {
   const ops = hostOpsOf(sandbox);
   sandbox.defineGlobals('fetch', () => buildFetch(globalThis, ops));
@@ -18,20 +34,6 @@ export default function install(sandbox) {
 
 function buildFetch(g, ops) {
   const codec = ops.codec;
-  const PromiseCtor = Promise;
-  const U8 = Uint8Array;
-  const stringify = JSON.stringify;
-  const parse = JSON.parse;
-  const defineProperty = Object.defineProperty;
-  const keys = Object.keys;
-  const iteratorSymbol = Symbol.iterator;
-  const toStringTag = Symbol.toStringTag;
-  const uncurryThis = Function.prototype.call.bind.bind(Function.prototype.call);
-  const ArrayPush = uncurryThis(Array.prototype.push);
-  const ArraySort = uncurryThis(Array.prototype.sort);
-  const StringToLowerCase = uncurryThis(String.prototype.toLowerCase);
-  const StringToUpperCase = uncurryThis(String.prototype.toUpperCase);
-  const RegExpTest = uncurryThis(RegExp.prototype.test);
   const setTimeoutFn = ops.setTimeout;
   const URLCtor = () => (typeof g.URL === 'function' ? g.URL : undefined);
 

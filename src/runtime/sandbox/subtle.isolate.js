@@ -9,6 +9,18 @@
 // isolate and only leaves through exportKey/wrapKey, which the host refuses for a non-extractable key.
 import { hostOpsOf } from './host-ops.isolate.js';
 
+// Captured when the unit is installed, before user code runs (Node's "primordials").
+const PromiseCtor = Promise;
+const U8 = Uint8Array;
+const defineProperty = Object.defineProperty;
+const freeze = Object.freeze;
+const keys = Object.keys;
+const isArray = Array.isArray;
+const uncurryThis = Function.prototype.call.bind.bind(Function.prototype.call);
+const ArrayPush = uncurryThis(Array.prototype.push);
+const WeakMapGet = uncurryThis(WeakMap.prototype.get);
+const WeakMapSet = uncurryThis(WeakMap.prototype.set);
+
 /**
  * Installed into isolates whose code names CryptoKey, SubtleCrypto or `subtle` (globals.isolate.ts),
  * before the code runs. Cheap until used: `subtle` on the sandbox's crypto object and the
@@ -37,16 +49,6 @@ export default function install(sandbox) {
 
 function buildSubtle(ops) {
   const codec = ops.codec;
-  const PromiseCtor = Promise;
-  const U8 = Uint8Array;
-  const defineProperty = Object.defineProperty;
-  const freeze = Object.freeze;
-  const keys = Object.keys;
-  const isArray = Array.isArray;
-  const uncurryThis = Function.prototype.call.bind.bind(Function.prototype.call);
-  const ArrayPush = uncurryThis(Array.prototype.push);
-  const WeakMapGet = uncurryThis(WeakMap.prototype.get);
-  const WeakMapSet = uncurryThis(WeakMap.prototype.set);
   const INTERNAL = Symbol('internal');
   const MAX_DEPTH = 8;
 
