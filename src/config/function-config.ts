@@ -13,6 +13,7 @@ export function functionConfig(fields: Pick<FunctionConfig, 'name' | 'codePath'>
     memoryMb: FUNCTION_DEFAULT_MEMORY_MB,
     timeoutMs: FUNCTION_DEFAULT_TIMEOUT_MS,
     environment: {},
+    maxSubrequests: 50,
     ...fields,
   };
 }

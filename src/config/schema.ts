@@ -115,6 +115,8 @@ export const functionSchema = strict({
   environment: z.record(envName, z.string()).default({}),
   // Lambda's reserved concurrency: 0 throttles every invocation; absent leaves the function unreserved.
   reservedConcurrency: z.int().min(0).max(100_000).optional(),
+  // fetch() calls per invocation; 50 by default, as Cloudflare Workers' free plan allows.
+  maxSubrequests: intIn(0, 1000).default(50),
 });
 
 const requestAssociation = strict({

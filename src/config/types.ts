@@ -37,6 +37,8 @@ export interface FunctionConfig {
   readonly runtime: FunctionRuntime;
   readonly memoryMb: number;
   readonly timeoutMs: number;
+  /** fetch() calls one invocation may make (sandbox fetch); the next one rejects with a TypeError. */
+  readonly maxSubrequests: number;
   /** Environment variables of the Lambda function model. Lambda@Edge has none, so they are validated and kept but not exposed to the function yet. */
   readonly environment: Readonly<Record<string, string>>;
   /**

@@ -14,7 +14,14 @@ export interface Envelope {
   readonly t: ReadonlyArray<readonly [number, number]>;
   /** Timers the isolate cancelled. */
   readonly c: readonly number[];
+  /** Host operations the isolate started (fetch, crypto.subtle): see sandbox/host-ops.isolate.js. */
+  readonly o: readonly HostOpRequest[];
+  /** Host operations the isolate gave up on (an AbortSignal fired). */
+  readonly a: readonly number[];
 }
+
+/** [opId, kind, args (JSON), bins: byte strings (one char per byte, 0-255)]. */
+export type HostOpRequest = readonly [number, string, unknown, readonly string[]];
 
 export interface ThrownInfo {
   readonly name: string;
@@ -26,6 +33,8 @@ interface Meta {
   l?: [string, string][];
   t?: [number, number][];
   c?: number[];
+  o?: HostOpRequest[];
+  a?: number[];
 }
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -37,9 +46,17 @@ export function decodeEnvelope(raw: unknown): Envelope {
   const nl = raw.indexOf('\n');
   const metaEnd = nl === -1 ? raw.length : nl;
   const payload = nl === -1 ? '' : raw.slice(nl + 1);
-  if (metaEnd === 1) return { s, payload, l: NONE, t: NONE, c: NONE };
+  if (metaEnd === 1) return { s, payload, l: NONE, t: NONE, c: NONE, o: NONE, a: NONE };
   const meta = JSON.parse(raw.slice(1, metaEnd)) as Meta;
-  return { s, payload, l: Array.isArray(meta.l) ? meta.l : NONE, t: Array.isArray(meta.t) ? meta.t : NONE, c: Array.isArray(meta.c) ? meta.c : NONE };
+  return {
+    s,
+    payload,
+    l: Array.isArray(meta.l) ? meta.l : NONE,
+    t: Array.isArray(meta.t) ? meta.t : NONE,
+    c: Array.isArray(meta.c) ? meta.c : NONE,
+    o: Array.isArray(meta.o) ? meta.o : NONE,
+    a: Array.isArray(meta.a) ? meta.a : NONE,
+  };
 }
 
 export function thrownInfo(payload: string): ThrownInfo {

@@ -1,5 +1,7 @@
 import { LambdaExecutionError } from '../errors/function-errors.ts';
 import { thrownInfo, type Envelope } from './envelope.ts';
+import { HostOps, maxResponseBytesFor } from './host-ops.ts';
+import type { OpOutcome } from './op-outcome.ts';
 import type { IsolateInstance, WireEvent } from './isolate-instance.ts';
 
 /** How an invocation ended, before the pipeline validates the value against the event's rules. */
@@ -23,7 +25,8 @@ export class SyncSliceExceeded extends Error {}
 const TIMED_OUT = /Script execution timed out/;
 
 /**
- * Drives one invocation on one isolate to its end: the first call, then timers, all under one
+ * Drives one invocation on one isolate to its end: the first call, then timers and host operations
+ * (fetch, crypto.subtle: host-ops.ts), all under one
  * wall-clock deadline that holds across awaits (isolated-vm's own `timeout` covers only the
  * synchronous part of one call). On any overrun the isolate is disposed, never reused.
  */
@@ -33,6 +36,8 @@ export class Invocation {
   private readonly onConsole: ConsoleSink;
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** fetch / crypto.subtle calls in flight, made on the first one. */
+  private ops: HostOps | undefined;
   private settle: ((r: InvocationResult) => void) | undefined;
   /** No more calls into the isolate: the invocation settled, failed or timed out. */
   private done = false;
@@ -105,6 +110,7 @@ export class Invocation {
         const handle = setTimeout(() => this.fire(id), Math.max(0, delayMs));
         this.timers.set(id, handle);
       }
+      if (env.o.length > 0 || env.a.length > 0) this.hostOps().start(env.o, env.a);
       return undefined;
     }
     this.cleanup();
@@ -132,6 +138,30 @@ export class Invocation {
     this.timers.delete(timerId);
     if (this.done) return;
     this.instance.fireTimer(timerId, this.remainingMs()).then(
+      (env) => {
+        if (this.done) return;
+        const result = this.step(env);
+        if (result) this.finish(result);
+      },
+      (err) => {
+        if (!this.done) this.finish(this.fail(err));
+      },
+    );
+  }
+
+  private hostOps(): HostOps {
+    if (this.ops === undefined) {
+      const v = this.instance.version;
+      const limits = { maxSubrequests: v.maxSubrequests, maxResponseBytes: maxResponseBytesFor(v.memoryMb) };
+      this.ops = new HostOps(this.instance, limits, (id, outcome) => this.settleOp(id, outcome), (message) => this.onConsole('warn', `[verge] ${message}`));
+    }
+    return this.ops;
+  }
+
+  /** A host operation finished: hand its result in, then read the state as after a timer. */
+  private settleOp(id: number, outcome: OpOutcome): void {
+    if (this.done) return;
+    this.instance.settleOp(id, outcome.ok, outcome.json, outcome.bytes, this.remainingMs()).then(
       (env) => {
         if (this.done) return;
         const result = this.step(env);
@@ -177,6 +207,7 @@ export class Invocation {
     this.done = true;
     for (const handle of this.timers.values()) clearTimeout(handle);
     this.timers.clear();
+    this.ops?.close();
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
   }
 }

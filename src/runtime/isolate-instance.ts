@@ -1,4 +1,4 @@
-import type ivm from 'isolated-vm';
+import ivm from 'isolated-vm';
 import { producedCache, type BlankIsolate } from './blank-isolate.ts';
 import { LambdaExecutionError } from '../errors/function-errors.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
@@ -49,6 +49,7 @@ export class IsolateInstance {
   private readonly invokeRef: ivm.Reference<(meta: string, requestHeaders: string, responseHeaders: string) => string>;
   private readonly pollRef: ivm.Reference<() => string>;
   private readonly fireTimerRef: ivm.Reference<(id: number) => string>;
+  private readonly settleOpRef: ivm.Reference<(id: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined) => string>;
 
   /**
    * Cold start: takes a blank isolate (bootstrap loaded), loads the user module into it and runs its
@@ -65,6 +66,7 @@ export class IsolateInstance {
       this.invokeRef = api.getSync('invoke', { reference: true }) as ivm.Reference<(m: string, q: string, r: string) => string>;
       this.pollRef = api.getSync('poll', { reference: true }) as ivm.Reference<() => string>;
       this.fireTimerRef = api.getSync('fireTimer', { reference: true }) as ivm.Reference<(id: number) => string>;
+      this.settleOpRef = api.getSync('settleOp', { reference: true }) as IsolateInstance['settleOpRef'];
       this.loadUserCode(api, blank.sandbox, initTimeoutMs);
       const configure = api.getSync('configure', { reference: true }) as ivm.Reference<(c: string) => void>;
       configure.applySync(undefined, [
@@ -151,6 +153,12 @@ export class IsolateInstance {
 
   fireTimer(timerId: number, timeoutMs: number): Promise<Envelope> {
     return this.fireTimerRef.apply(undefined, [timerId], { timeout: timeoutMs }).then(decodeEnvelope);
+  }
+
+  /** Hands a host operation's result to the isolate; the bytes arrive there as its own ArrayBuffer copy. */
+  settleOp(id: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined, timeoutMs: number): Promise<Envelope> {
+    const copy = bytes === undefined ? undefined : new ivm.ExternalCopy(bytes, { transferOut: true }).copyInto({ release: true });
+    return this.settleOpRef.apply(undefined, [id, ok, json, copy], { timeout: timeoutMs }).then(decodeEnvelope);
   }
 
   /**

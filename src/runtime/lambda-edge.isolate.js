@@ -13,7 +13,8 @@
 // Every entry (invoke, poll, fireTimer) returns an envelope string:
 //   STATE META "\n" PAYLOAD
 // STATE: R (result), E (the handler failed), V (the result has the wrong shape), P (pending, awaiting
-// a timer). META: "" or JSON {l: [[level, line]…], t: [[timerId, delayMs]…], c: [timerId…]}: console
+// a timer or a host operation). META: "" or JSON {l: [[level, line]…], t: [[timerId, delayMs]…], c: [timerId…],
+// o: [[opId, kind, args, bins]…], a: [opId…]} (o/a: host operations, see sandbox/host-ops.isolate.js): console
 // lines and timer requests are buffered and handed back with the envelope instead of calling the host,
 // so a call that is cut short leaves no trace outside the isolate. PAYLOAD for R: a JSON object of the
 // result's scalars ({t: "Q"|"S", uri, querystring, method, body, origin | status, statusDescription,
@@ -63,6 +64,9 @@
   let timerCancels = [];
   const timers = new MapCtor();
   let nextTimerId = 1;
+  // The sandbox object (sandbox/registry.isolate.js), set by attachSandbox. Its `hostOps` is the queue
+  // of host operations (fetch, crypto.subtle: sandbox/host-ops.isolate.js), made by the units using it.
+  let sandboxRef = null;
 
   // Invocation state: one invocation at a time per isolate, as in a Lambda execution environment.
   let state = 'P';
@@ -212,8 +216,13 @@
       droppedLogs = 0;
     }
     let meta = '';
-    if (logs.length > 0 || timerRequests.length > 0 || timerCancels.length > 0) {
-      meta = '{"l":' + json(logs, 0) + ',"t":' + json(timerRequests, 0) + ',"c":' + json(timerCancels, 0) + '}';
+    const hostOps = sandboxRef === null ? undefined : sandboxRef.hostOps;
+    const ops = hostOps === undefined ? null : hostOps.take();
+    if (logs.length > 0 || timerRequests.length > 0 || timerCancels.length > 0 || ops !== null) {
+      meta = '{"l":' + json(logs, 0) + ',"t":' + json(timerRequests, 0) + ',"c":' + json(timerCancels, 0);
+      // Host operations: their args are plain data the units copied out of user values when queuing.
+      if (ops !== null) meta += ',"o":' + json(ops[0], 0) + ',"a":' + json(ops[1], 0);
+      meta += '}';
       logs = [];
       timerRequests = [];
       timerCancels = [];
@@ -354,6 +363,7 @@
   return {
     /** Links the sandbox installed beside this bootstrap: its `require`, and where its units report errors. */
     attachSandbox(sandbox) {
+      sandboxRef = sandbox;
       userRequire = sandbox.userRequire;
       sandbox.reportError = (err) => log('error', ['Uncaught', err]);
     },
@@ -395,6 +405,7 @@
       state = 'P';
       value = null;
       MapClear(timers);
+      if (sandboxRef !== null && sandboxRef.hostOps !== undefined) sandboxRef.hostOps.reset();
       if (handler === null) {
         settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: 'No handler' });
         return envelope();
@@ -441,6 +452,12 @@
 
     /** The state of the current invocation, after microtasks have run. */
     poll() {
+      return envelope();
+    },
+
+    /** The host finished operation `id` (a fetch, a crypto.subtle call): `json` and `bytes` are copies. */
+    settleOp(id, ok, json, bytes) {
+      if (sandboxRef !== null && sandboxRef.hostOps !== undefined) sandboxRef.hostOps.settle(id, ok, json, bytes);
       return envelope();
     },
 

@@ -127,6 +127,12 @@ describe('options checked one by one', () => {
     expect(issuesOf(raw)).toEqual(['functions[0].name: must be 1-64 characters from A-Z a-z 0-9 _ -']);
   });
 
+  test('maxSubrequests outside 0..1000 is rejected, naming the option', () => {
+    const raw = validRaw();
+    (raw.functions[0] as Record<string, unknown>).maxSubrequests = 5000;
+    expect(issuesOf(raw)).toEqual([expect.stringMatching(/^functions\[0\]\.maxSubrequests: /)]);
+  });
+
   test('an unsupported runtime is rejected', () => {
     const raw = validRaw();
     raw.functions[0].runtime = 'python3.12';

@@ -30,6 +30,7 @@ functions:
     code: ./edge-functions/auth/index.js
     memoryMb: 128
     timeoutMs: 3000
+    maxSubrequests: 10
     environment: { STAGE: test }
 behaviors:
   - pathPattern: "/api/*"
@@ -76,7 +77,7 @@ describe('loading a config file', () => {
     expect(config.functions).toEqual([
       {
         name: 'auth', codePath: join(dir, 'edge-functions', 'auth', 'index.js'), handler: 'index.handler', runtime: 'nodejs-edge',
-        memoryMb: 128, timeoutMs: 3000, environment: { STAGE: 'test' },
+        memoryMb: 128, timeoutMs: 3000, maxSubrequests: 10, environment: { STAGE: 'test' },
       },
     ]);
     expect(config.behaviors.map(({ matches: _, ...behavior }) => behavior)).toEqual([
@@ -113,7 +114,7 @@ describe('loading a config file', () => {
     expect(config.location).toBe('local');
     expect(config.distribution).toEqual({ id: 'VERGELOCAL', domainName: 'verge.local' });
     expect(config.origins[0]).toMatchObject({ protocol: 'https', port: 443, path: '', connectTimeoutMs: 10_000, readTimeoutMs: 30_000, customHeaders: {} });
-    expect(config.functions[0]).toEqual({ name: 'f', codePath: join(dir, 'handler.js'), handler: 'index.handler', runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, environment: {} });
+    expect(config.functions[0]).toEqual({ name: 'f', codePath: join(dir, 'handler.js'), handler: 'index.handler', runtime: 'nodejs-edge', memoryMb: 128, timeoutMs: 5000, maxSubrequests: 50, environment: {} });
     expect(config.behaviors[0]?.functions).toEqual({});
     expect(config.errors).toEqual({ executionErrorStatus: 503 });
   });

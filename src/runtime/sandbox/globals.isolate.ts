@@ -4,9 +4,8 @@
 // - on the host, sandbox-plan.ts installs a unit into an isolate only when the function's code names
 //   one of its globals (or `always` is set), so an isolate never even compiles what it cannot use.
 //
-// `unit` is the file `src/runtime/sandbox/<unit>.isolate.js` that provides the global. To add a global
-// (fetch, Request, … from branch issue3-async; crypto.subtle), add rows here naming a new unit file and
-// register the unit in UNITS (sandbox-units.ts); nothing else changes. `always: true` marks small
+// `unit` is the file `src/runtime/sandbox/<unit>.isolate.js` that provides the global. To add a global,
+// add rows here naming a new unit file; nothing else changes. `always: true` marks small
 // globals every isolate gets, whatever its code says (cheap, and often reached indirectly).
 //
 // console, setTimeout/clearTimeout and setInterval/clearInterval are not here: they belong to the
@@ -20,6 +19,8 @@ export interface SandboxGlobal {
   readonly unit: string;
   /** Installed in every isolate, whatever the function's code names. */
   readonly always?: boolean;
+  /** Other words whose presence in the code means the unit is needed (`subtle`, for `crypto.subtle`). */
+  readonly alsoNamedBy?: readonly string[];
 }
 
 export const GLOBALS: readonly SandboxGlobal[] = [
@@ -39,5 +40,15 @@ export const GLOBALS: readonly SandboxGlobal[] = [
   { name: 'URLSearchParams', unit: 'url-global' },
   // Node's Buffer global (Lambda@Edge runs Node.js).
   { name: 'Buffer', unit: 'buffer' },
-  // Reserved for branch issue3-async: fetch, Request, Response, Headers, AbortController, crypto.subtle.
+  // Fetch Standard and DOM §3.1 (AbortController): host operations, performed by undici on the host.
+  { name: 'fetch', unit: 'fetch' },
+  { name: 'Request', unit: 'fetch' },
+  { name: 'Response', unit: 'fetch' },
+  { name: 'Headers', unit: 'fetch' },
+  { name: 'AbortController', unit: 'fetch' },
+  { name: 'AbortSignal', unit: 'fetch' },
+  // Web Cryptography API (the host's WebCrypto does the work): the unit also puts `subtle` on
+  // `crypto`, so code that names `subtle` (as in `crypto.subtle`) gets it too.
+  { name: 'CryptoKey', unit: 'subtle', alsoNamedBy: ['subtle'] },
+  { name: 'SubtleCrypto', unit: 'subtle' },
 ];

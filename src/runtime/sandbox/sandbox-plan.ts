@@ -14,7 +14,9 @@ import { MODULE_UNITS } from './sandbox-units.ts';
 const REQUIRE_LITERAL = /(?<![\w$])(?:__)?require\s*\(\s*(?:'([^'\n]+)'|"([^"\n]+)"|`([^`$\n]+)`)\s*\)/g;
 const REQUIRE_CALL = /(?<![\w$.])(?:__)?require\s*\(/g;
 
-const GLOBAL_WORDS = GLOBALS.filter((g) => g.always !== true).map((g) => ({ unit: g.unit, word: new RegExp(`\\b${g.name}\\b`) }));
+const GLOBAL_WORDS = GLOBALS.filter((g) => g.always !== true).flatMap((g) =>
+  [g.name, ...(g.alsoNamedBy ?? [])].map((name) => ({ unit: g.unit, word: new RegExp(`\\b${name}\\b`) })),
+);
 
 /**
  * The code without its comments (esbuild's printer drops them), for the scans below; the code as
