@@ -6,7 +6,8 @@
 /** The four CloudFront events a function can be associated with, in lifecycle order. */
 export type EventType = 'viewer-request' | 'origin-request' | 'origin-response' | 'viewer-response';
 
-export type FunctionRuntime = 'nodejs-edge';
+/** `nodejs-edge`: Lambda@Edge; `cloudfront-js-2.0`: CloudFront Functions, JavaScript runtime 2.0. */
+export type FunctionRuntime = 'nodejs-edge' | 'cloudfront-js-2.0';
 
 export interface ListenConfig {
   readonly host: string;
@@ -37,6 +38,15 @@ export interface FunctionConfig {
   readonly timeoutMs: number;
   /** Environment variables of the Lambda function model. Lambda@Edge has none, so they are validated and kept but not exposed to the function yet. */
   readonly environment: Readonly<Record<string, string>>;
+  /** CloudFront Functions only: the key value store `cf.kvs()` reads (its id and absolute file). */
+  readonly keyValueStore?: KeyValueStoreConfig;
+}
+
+/** A key value store for CloudFront Functions, loaded from a file in CloudFront's import format. */
+export interface KeyValueStoreConfig {
+  readonly id: string;
+  /** Absolute path of the JSON file `{"data": [{"key": …, "value": …}]}`. */
+  readonly file: string;
 }
 
 export interface FunctionAssociation {
@@ -65,6 +75,7 @@ export interface VergeConfig {
   readonly distribution: { readonly id: string; readonly domainName: string };
   readonly origins: readonly OriginConfig[];
   readonly functions: readonly FunctionConfig[];
+  readonly keyValueStores: readonly KeyValueStoreConfig[];
   readonly behaviors: readonly BehaviorConfig[];
   readonly errors: ErrorsConfig;
   /** The directory relative paths were resolved against (the config file's directory). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type ivm from 'isolated-vm';
-import type { FunctionConfig } from '../config/types.ts';
+import type { FunctionConfig, FunctionRuntime, KeyValueStoreConfig } from '../config/types.ts';
 
 /** How user code is evaluated: CommonJS (`exports.handler`) or an ES module (`export const handler`). */
 export type ModuleKind = 'commonjs' | 'module';
@@ -22,6 +22,10 @@ export interface FunctionVersion {
   readonly memoryMb: number;
   readonly timeoutMs: number;
   readonly environment: Readonly<Record<string, string>>;
+  /** Which bootstrap the isolate runs: Lambda@Edge or CloudFront Functions. */
+  readonly runtime: FunctionRuntime;
+  /** CloudFront Functions: the store `cf.kvs()` reads. */
+  readonly keyValueStore: KeyValueStoreConfig | undefined;
   kind: ModuleKind | undefined;
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
   /**
@@ -42,6 +46,7 @@ export function createFunctionVersion(config: FunctionConfig, code: string): Fun
   const hash = createHash('sha256')
     .update(code)
     .update(`\0${config.memoryMb}\0${config.timeoutMs}\0${JSON.stringify(config.environment)}`)
+    .update(`\0${config.runtime}\0${config.keyValueStore?.id ?? ''}`)
     .digest('hex')
     .slice(0, 12);
   return {
@@ -53,6 +58,8 @@ export function createFunctionVersion(config: FunctionConfig, code: string): Fun
     memoryMb: config.memoryMb,
     timeoutMs: config.timeoutMs,
     environment: config.environment,
+    runtime: config.runtime,
+    keyValueStore: config.keyValueStore,
     kind: undefined,
     cachedData: undefined,
     mode: 'sync',

@@ -3,6 +3,7 @@ import { producedCache, type BlankIsolate } from './blank-isolate.ts';
 import { LambdaExecutionError } from '../errors/function-errors.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import type { FunctionVersion } from './function-version.ts';
+import { loadCloudFrontFunction } from './cff-loader.ts';
 
 // CommonJS user code is wrapped on the first line so stack traces keep the file's line numbers.
 const CJS_PREFIX = '(function (exports, require, module, __filename, __dirname) {';
@@ -52,7 +53,9 @@ export class IsolateInstance {
       this.invokeRef = api.getSync('invoke', { reference: true }) as ivm.Reference<(m: string, q: string, r: string) => string>;
       this.pollRef = api.getSync('poll', { reference: true }) as ivm.Reference<() => string>;
       this.fireTimerRef = api.getSync('fireTimer', { reference: true }) as ivm.Reference<(id: number) => string>;
-      this.loadUserCode(api, initTimeoutMs);
+      // CloudFront Functions load by their own rules (a script defining `handler`; runtime/cff-loader.ts).
+      if (version.runtime === 'cloudfront-js-2.0') loadCloudFrontFunction(this.isolate, this.context, api, version, initTimeoutMs);
+      else this.loadUserCode(api, initTimeoutMs);
       const configure = api.getSync('configure', { reference: true }) as ivm.Reference<(c: string) => void>;
       configure.applySync(undefined, [
         JSON.stringify({

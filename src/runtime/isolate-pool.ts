@@ -45,7 +45,7 @@ export class IsolatePool {
   /** Creates a cold isolate; throws LambdaExecutionError when the code does not load. */
   create(version: FunctionVersion): IsolateInstance {
     const started = performance.now();
-    return new IsolateInstance(version, this.spares.take(version.memoryMb), version.timeoutMs, started);
+    return new IsolateInstance(version, this.spares.take(version.memoryMb, version.runtime), version.timeoutMs, started);
   }
 
   /** Returns an isolate after its invocation; broken ones are disposed, healthy ones kept warm. */
