@@ -30,6 +30,7 @@
   const ArrayPush = uncurryThis(Array.prototype.push);
   const StringSplit = uncurryThis(String.prototype.split);
   const StringToLowerCase = uncurryThis(String.prototype.toLowerCase);
+  const StringToUpperCase = uncurryThis(String.prototype.toUpperCase);
   const StringIndexOf = uncurryThis(String.prototype.indexOf);
   const StringSlice = uncurryThis(String.prototype.slice);
   const StringTrim = uncurryThis(String.prototype.trim);
@@ -167,6 +168,12 @@
 
   // ---- the event: wire → CloudFront Functions objects ----
 
+  // The multiValue arrays as built, to tell whether the function changed one (see valuesOf).
+  const WeakMapCtor = WeakMap;
+  const WeakMapGet = uncurryThis(WeakMap.prototype.get);
+  const WeakMapSet = uncurryThis(WeakMap.prototype.set);
+  let builtMulti = new WeakMapCtor();
+
   /** Adds one value to a {value, multiValue} map: the first value stays in `value`, all go in `multiValue`. */
   function addValue(map, name, v, extra) {
     const item = extra === undefined ? { value: v } : { value: v, attributes: extra };
@@ -179,6 +186,7 @@
       existing.multiValue = [extra === undefined ? { value: existing.value } : { value: existing.value, attributes: existing.attributes }];
     }
     ArrayPush(existing.multiValue, item);
+    WeakMapSet(builtMulti, existing, multiKey(existing.multiValue));
   }
 
   /** "a=1&b=2&a=3" → {a: {value: "1", multiValue: [{value: "1"}, {value: "3"}]}, b: {value: "2"}}; values as sent. */
@@ -239,14 +247,13 @@
 
   function buildEvent(m, requestHeaders, responseHeaders) {
     const requestCookies = {};
-    const request = {
-      uri: m.u,
-      querystring: parseQuery(m.q),
-      headers: cffHeaders(requestHeaders, 'cookie', requestCookies),
-      cookies: requestCookies,
-    };
+    const request = {};
     // `method` is read-only (CloudFront Functions event structure, "Request object").
     defineProperty(request, 'method', { value: m.m, enumerable: true, writable: false, configurable: false });
+    request.uri = m.u;
+    request.querystring = parseQuery(m.q);
+    request.headers = cffHeaders(requestHeaders, 'cookie', requestCookies);
+    request.cookies = requestCookies;
     originalQuery = m.q;
     originalQueryKey = serializeQuery(request.querystring, 'request.querystring');
     const event = {
@@ -269,7 +276,17 @@
 
   // ---- the result: CloudFront Functions objects → wire ----
 
-  /** The values of one {value, multiValue} entry (`multivalue` accepted too, as CloudFront does). */
+  function multiKey(items) {
+    let key = '';
+    for (let i = 0; i < items.length; i++) key += items[i].value + '\n' + (items[i].attributes === undefined ? '' : items[i].attributes) + '\n';
+    return key;
+  }
+
+  /**
+   * The values of one {value, multiValue} entry (`multivalue` accepted too). CloudFront's rule
+   * ("Duplicate query strings, headers, and cookies"): a modified `multiValue` array is applied as
+   * is; otherwise a modified `value` replaces the first value and the others stay.
+   */
   function valuesOf(entry, path) {
     if (entry === null || typeof entry !== 'object') throw new ShapeError(path + ' must be an object {value} or {multiValue: [{value}…]}');
     const multi = entry.multiValue !== undefined ? entry.multiValue : entry.multivalue;
@@ -281,10 +298,28 @@
         if (item === null || typeof item !== 'object' || typeof item.value !== 'string') throw new ShapeError(path + '.multiValue[' + i + '].value must be a string');
         ArrayPush(out, item);
       }
-      if (out.length > 0) return out;
+      if (out.length > 0) {
+        const built = WeakMapGet(builtMulti, entry);
+        if (built !== undefined && built === multiKey(out) && typeof entry.value === 'string' && entry.value !== out[0].value) {
+          out[0] = entry.attributes === undefined ? { value: entry.value } : { value: entry.value, attributes: entry.attributes };
+        }
+        return out;
+      }
     }
     if (typeof entry.value !== 'string') throw new ShapeError(path + '.value must be a string');
     return [entry];
+  }
+
+  /** CloudFront Functions write header names back with each word capitalised: example-name → Example-Name. */
+  function titleCase(name) {
+    let out = '';
+    let upper = true;
+    for (let i = 0; i < name.length; i++) {
+      const ch = name[i];
+      out += upper ? StringToUpperCase(ch) : ch;
+      upper = ch === '-';
+    }
+    return out;
   }
 
   function checkWireText(v, path) {
@@ -304,10 +339,13 @@
     for (let n = 0; n < names.length; n++) {
       const name = names[n];
       const vals = valuesOf(map[name], path + '["' + name + '"]');
+      // "header names must be lowercase when they're added by your function code".
+      if (StringToLowerCase(name) !== name) throw new ShapeError(path + '["' + name + '"]: header names must be lowercase');
       checkWireText(name, path + '["' + name + '"]');
+      const sent = titleCase(name);
       for (let i = 0; i < vals.length; i++) {
         checkWireText(vals[i].value, path + '["' + name + '"]');
-        out += (out === '' ? '' : '\n') + name + '\n' + vals[i].value;
+        out += (out === '' ? '' : '\n') + sent + '\n' + vals[i].value;
       }
     }
     return out;
@@ -348,7 +386,7 @@
         if (attributes !== undefined && typeof attributes !== 'string') throw new ShapeError(path + '.attributes must be a string');
         const line = names[n] + '=' + vals[i].value + (attributes ? '; ' + attributes : '');
         checkWireText(line, path);
-        out += (out === '' ? '' : '\n') + 'set-cookie\n' + line;
+        out += (out === '' ? '' : '\n') + 'Set-Cookie\n' + line;
       }
     }
     return out;
@@ -379,7 +417,7 @@
     }
     const scalars = { t: 'Q', uri: v.uri, querystring, method: v.method, co: originChange };
     const cookies = cookieHeader(v.cookies);
-    return stringify(scalars) + '\n' + join(flatHeaders(v.headers, 'request.headers'), cookies === '' ? '' : 'cookie\n' + cookies);
+    return stringify(scalars) + '\n' + join(flatHeaders(v.headers, 'request.headers'), cookies === '' ? '' : 'Cookie\n' + cookies);
   }
 
   // ---- modules: `cloudfront`, and the table the sandbox modules join ----
@@ -510,6 +548,7 @@
       state = 'P';
       value = null;
       originChange = undefined;
+      builtMulti = new WeakMapCtor();
       frozenNow = dateNow();
       if (handler === null) {
         settle(seq, 'E', { name: 'Error', message: 'No handler' });
