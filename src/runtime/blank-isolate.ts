@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
 import type { FunctionRuntime } from '../config/types.ts';
+import { installSandboxCore, type Sandbox } from './sandbox/sandbox.ts';
+import { CLOUDFRONT_FUNCTIONS_MODULES, LAMBDA_EDGE_MODULES } from './sandbox/module-names.ts';
 
 /** One bootstrap per runtime (the file that runs inside each isolate), read once. */
 const BOOTSTRAP_FILES: Readonly<Record<FunctionRuntime, string>> = {
@@ -25,6 +27,8 @@ export interface BlankIsolate {
   /** The bootstrap's entry table (lambda-edge.isolate.js). */
   readonly api: ivm.Reference<Record<string, unknown>>;
   readonly memoryMb: number;
+  /** The sandbox's core (sandbox/sandbox.ts): registry, host bridge and always-present globals. */
+  readonly sandbox: Sandbox;
 }
 
 export function createBlankIsolate(memoryMb: number, runtime: FunctionRuntime = 'nodejs-edge'): BlankIsolate {
@@ -41,7 +45,12 @@ export function createBlankIsolate(memoryMb: number, runtime: FunctionRuntime = 
     });
     if (cache === undefined) bootstrapCaches.set(runtime, producedCache(bootstrap));
     const api = bootstrap.runSync(context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
-    return { isolate, context, api, memoryMb };
+    const modules = runtime === 'cloudfront-js-2.0' ? CLOUDFRONT_FUNCTIONS_MODULES : LAMBDA_EDGE_MODULES;
+    const sandbox = installSandboxCore(isolate, context, { memoryMb, modules });
+    const attach = api.getSync('attachSandbox', { reference: true }) as ivm.Reference<(s: unknown) => void>;
+    attach.applySync(undefined, [sandbox.sandbox.derefInto()]);
+    attach.release();
+    return { isolate, context, api, memoryMb, sandbox };
   } catch (err) {
     isolate.dispose();
     throw err;

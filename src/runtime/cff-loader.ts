@@ -6,6 +6,8 @@ import { keyValueStoreData } from '../kvs/kvs-directory.ts';
 import { producedCache } from './blank-isolate.ts';
 import type { FunctionVersion } from './function-version.ts';
 import { CLOUDFRONT_FUNCTIONS_MODULES } from './sandbox/module-names.ts';
+import { installUnits, type Sandbox } from './sandbox/sandbox.ts';
+import { unitsFor } from './sandbox/sandbox-plan.ts';
 
 // A CloudFront Function is a script whose top level declares `function handler(event)` (nothing is
 // exported); with JavaScript runtime 2.0 it may `import cf from 'cloudfront'`. The script is wrapped
@@ -16,8 +18,15 @@ const SUFFIX = '\n;return typeof handler === "function" ? handler : undefined;\n
 /** Modules a CloudFront Function may name; `cloudfront` is the bootstrap's own. */
 const AVAILABLE: ReadonlySet<string> = new Set(CLOUDFRONT_FUNCTIONS_MODULES);
 
-/** The script each version runs, made once per version (esbuild turns `import` into `require`). */
-const scripts = new WeakMap<FunctionVersion, string>();
+/** The script each version runs, made once per version (esbuild turns `import` into `require`), and the sandbox modules it names. */
+const scripts = new WeakMap<FunctionVersion, { script: string; modules: string[] }>();
+
+/**
+ * Sandbox units a CloudFront Function may get: its three modules, and globals of JavaScript runtime
+ * 2.0 (Buffer, TextEncoder/TextDecoder, atob/btoa are always there). Not URL, which CloudFront
+ * Functions do not offer.
+ */
+const CFF_UNITS: ReadonlySet<string> = new Set(['crypto', 'querystring', 'buffer']);
 
 /**
  * Loads a CloudFront Function into a blank isolate of the CloudFront Functions runtime
@@ -25,8 +34,18 @@ const scripts = new WeakMap<FunctionVersion, string>();
  * (with the version's V8 code cache), hands the store lookup to the bootstrap, and finds the handler.
  * Throws on any failure; the caller turns it into VERGE_ERR_FUNCTION_LOAD.
  */
-export function loadCloudFrontFunction(isolate: ivm.Isolate, context: ivm.Context, api: ivm.Reference<Record<string, unknown>>, version: FunctionVersion, timeoutMs: number): void {
-  const script = scriptOf(version);
+export function loadCloudFrontFunction(
+  isolate: ivm.Isolate,
+  context: ivm.Context,
+  api: ivm.Reference<Record<string, unknown>>,
+  sandbox: Sandbox,
+  version: FunctionVersion,
+  timeoutMs: number,
+): void {
+  const { script, modules } = scriptOf(version);
+  // The shared sandbox modules (crypto, querystring, buffer) this function names, and the globals it
+  // uses among those CloudFront Functions have; `cloudfront` is the bootstrap's own.
+  installUnits(sandbox, unitsFor(script, modules).filter((unit) => CFF_UNITS.has(unit)));
   const filename = `file:///${basename(version.filename)}`;
   const compiled = isolate.compileScriptSync(PREFIX + script + SUFFIX, {
     filename,
@@ -51,7 +70,19 @@ export function loadCloudFrontFunction(isolate: ivm.Isolate, context: ivm.Contex
   init.applySync(undefined, [moduleFunction.derefInto(), filename], { timeout: timeoutMs });
 }
 
-function scriptOf(version: FunctionVersion): string {
+/**
+ * Prepares a version's script ahead of its first cold start (esbuild's first call starts its service,
+ * ~100 ms); a problem is left for the load to report as the function's load error.
+ */
+export function prepareCloudFrontFunction(version: FunctionVersion): void {
+  try {
+    scriptOf(version);
+  } catch {
+    // Reported by loadCloudFrontFunction on every cold start, as any load error.
+  }
+}
+
+function scriptOf(version: FunctionVersion): { script: string; modules: string[] } {
   const cached = scripts.get(version);
   if (cached !== undefined) return cached;
   const size = Buffer.byteLength(version.code);
@@ -64,14 +95,17 @@ function scriptOf(version: FunctionVersion): string {
     script = transformSync(script, { format: 'cjs', loader: 'js', target: 'es2022', sourcefile: basename(version.filename) }).code;
   }
   // A module that is not available fails when the function loads, naming it, not at the first request.
+  const modules = new Set<string>();
   for (const match of script.matchAll(/\brequire\s*\(\s*(['"])([^'"]+)\1\s*\)/g)) {
     const name = match[2]!.replace(/^node:/, '');
     if (!AVAILABLE.has(name)) {
       throw new Error(`Cannot find module '${match[2]}': CloudFront Functions offer ${[...AVAILABLE].join(', ')}`);
     }
+    if (name !== 'cloudfront') modules.add(name);
   }
-  scripts.set(version, script);
-  return script;
+  const result = { script, modules: [...modules] };
+  scripts.set(version, result);
+  return result;
 }
 
 function basename(path: string): string {

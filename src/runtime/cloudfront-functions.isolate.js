@@ -482,9 +482,15 @@
     });
   }
 
+  // `bytes` gives a Buffer, as CloudFront does, when the sandbox's buffer module is installed.
   function toBuffer(bytes) {
-    const buffer = modules.buffer;
-    return buffer !== undefined && buffer.Buffer !== undefined ? buffer.Buffer.from(bytes.buffer) : bytes;
+    let buffer;
+    try {
+      buffer = sandboxRequire('buffer');
+    } catch {
+      return bytes;
+    }
+    return buffer.Buffer.from(bytes.buffer);
   }
 
   // "Helper methods for origin modification": both only record what to change; the host validates
@@ -504,24 +510,26 @@
     selectRequestOriginById,
   });
 
-  // The module table. `crypto`, `querystring` and `buffer` come from the shared sandbox modules when
-  // they are installed (registerModule, before user code runs).
-  const modules = { __proto__: null, cloudfront };
+  // The module table: `cloudfront` is this runtime's own; `crypto`, `querystring` and `buffer` are the
+  // shared sandbox modules (sandbox/registry.isolate.js), reached through the sandbox's `require`.
+  let sandboxRequire = (name) => {
+    throw new Error("Cannot find module '" + StringCtor(name) + "': it is not available in CloudFront Functions");
+  };
 
   function requireModule(name) {
     const key = StringCtor(name);
     const bare = StringIndexOf(key, 'node:') === 0 ? StringSlice(key, 5) : key;
-    const mod = modules[bare];
-    if (mod === undefined) throw new Error("Cannot find module '" + key + "': it is not available in CloudFront Functions");
-    return mod;
+    if (bare === 'cloudfront') return cloudfront;
+    return sandboxRequire(key);
   }
 
   let handler = null;
 
   return {
-    /** Installs a sandbox module (crypto, querystring, buffer) under its name; called before user code. */
-    registerModule(name, mod) {
-      modules[name] = mod;
+    /** Links the sandbox installed beside this bootstrap (its `require`, and where its units report errors). */
+    attachSandbox(sandbox) {
+      sandboxRequire = sandbox.userRequire;
+      sandbox.reportError = (err) => log('error', ['Uncaught', err]);
     },
 
     /** The host's key value store lookup (op 1: key → value or undefined; op 2: meta JSON) and the store's id. */

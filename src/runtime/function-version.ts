@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type ivm from 'isolated-vm';
 import type { FunctionConfig, FunctionRuntime, KeyValueStoreConfig } from '../config/types.ts';
+import { prepareCloudFrontFunction } from './cff-loader.ts';
 
 /** How user code is evaluated: CommonJS (`exports.handler`) or an ES module (`export const handler`). */
 export type ModuleKind = 'commonjs' | 'module';
@@ -49,7 +50,7 @@ export function createFunctionVersion(config: FunctionConfig, code: string): Fun
     .update(`\0${config.runtime}\0${config.keyValueStore?.id ?? ''}`)
     .digest('hex')
     .slice(0, 12);
-  return {
+  const version: FunctionVersion = {
     name: config.name,
     key: `${config.name}@${hash}`,
     version: hash,
@@ -64,4 +65,6 @@ export function createFunctionVersion(config: FunctionConfig, code: string): Fun
     cachedData: undefined,
     mode: 'sync',
   };
+  if (config.runtime === 'cloudfront-js-2.0') prepareCloudFrontFunction(version);
+  return version;
 }

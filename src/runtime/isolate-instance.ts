@@ -4,12 +4,23 @@ import { LambdaExecutionError } from '../errors/function-errors.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import type { FunctionVersion } from './function-version.ts';
 import { loadCloudFrontFunction } from './cff-loader.ts';
+import { closeImports, esModuleFor, exposeImports, installUnits, type Sandbox } from './sandbox/sandbox.ts';
+import { moduleNotFoundMessage, requiredSpecifiers, unitsFor, withoutComments } from './sandbox/sandbox-plan.ts';
+import { LAMBDA_EDGE_MODULES, lambdaEdgeModule } from './sandbox/module-names.ts';
 
 // CommonJS user code is wrapped on the first line so stack traces keep the file's line numbers.
 const CJS_PREFIX = '(function (exports, require, module, __filename, __dirname) {';
 const CJS_SUFFIX = '\n})';
 
 let nextInstanceId = 1;
+
+/** A version's code without comments, scanned for the sandbox units it needs (once per version). */
+const scannedCode = new WeakMap<FunctionVersion, string>();
+function codeToScan(v: FunctionVersion): string {
+  let code = scannedCode.get(v);
+  if (code === undefined) scannedCode.set(v, (code = withoutComments(v.code)));
+  return code;
+}
 
 /**
  * An event on the wire: its scalars as JSON (eventType `e`, requestId `r`, deadline `dl`, distribution
@@ -54,8 +65,8 @@ export class IsolateInstance {
       this.pollRef = api.getSync('poll', { reference: true }) as ivm.Reference<() => string>;
       this.fireTimerRef = api.getSync('fireTimer', { reference: true }) as ivm.Reference<(id: number) => string>;
       // CloudFront Functions load by their own rules (a script defining `handler`; runtime/cff-loader.ts).
-      if (version.runtime === 'cloudfront-js-2.0') loadCloudFrontFunction(this.isolate, this.context, api, version, initTimeoutMs);
-      else this.loadUserCode(api, initTimeoutMs);
+      if (version.runtime === 'cloudfront-js-2.0') loadCloudFrontFunction(this.isolate, this.context, api, blank.sandbox, version, initTimeoutMs);
+      else this.loadUserCode(api, blank.sandbox, initTimeoutMs);
       const configure = api.getSync('configure', { reference: true }) as ivm.Reference<(c: string) => void>;
       configure.applySync(undefined, [
         JSON.stringify({
@@ -74,7 +85,7 @@ export class IsolateInstance {
     this.initDurationMs = performance.now() - started;
   }
 
-  private loadUserCode(api: ivm.Reference<Record<string, unknown>>, timeoutMs: number): void {
+  private loadUserCode(api: ivm.Reference<Record<string, unknown>>, sandbox: Sandbox, timeoutMs: number): void {
     const v = this.version;
     const filename = `file:///var/task/${basename(v.filename)}`;
     if (v.kind !== 'module') {
@@ -85,6 +96,10 @@ export class IsolateInstance {
         });
         v.cachedData ??= producedCache(script);
         v.kind = 'commonjs';
+        // Every module the code requires by name must exist before any of it runs (issue 3: a missing
+        // module fails at load time, not at the first request); only those modules are installed.
+        const code = codeToScan(v);
+        installUnits(sandbox, unitsFor(code, sandboxModules(requiredSpecifiers(code))));
         const moduleFunction = script.runSync(this.context, { reference: true, timeout: timeoutMs }) as ivm.Reference<unknown>;
         const init = api.getSync('initCommonJs', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
         init.applySync(undefined, [moduleFunction.derefInto(), filename], { timeout: timeoutMs });
@@ -96,10 +111,21 @@ export class IsolateInstance {
     }
     const mod = this.isolate.compileModuleSync(v.code, { filename });
     v.kind = 'module';
+    // A user module imports only sandbox modules (a bundled function has no relative imports left).
+    installUnits(sandbox, unitsFor(codeToScan(v), sandboxModules(mod.dependencySpecifiers)));
+    const imports = new Map<string, ivm.Module>();
     mod.instantiateSync(this.context, (specifier) => {
-      throw new Error(`Cannot find module '${specifier}': it is not available in the Verge sandbox`);
+      const name = lambdaEdgeModule(specifier)!;
+      let m = imports.get(name);
+      if (m === undefined) imports.set(name, (m = esModuleFor(sandbox, name)));
+      return m;
     });
-    mod.evaluateSync({ timeout: timeoutMs });
+    exposeImports(sandbox, imports.size);
+    try {
+      mod.evaluateSync({ timeout: timeoutMs });
+    } finally {
+      if (!this.isolate.isDisposed) closeImports(sandbox);
+    }
     const init = api.getSync('initModule', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
     init.applySync(undefined, [mod.namespace.derefInto()], { timeout: timeoutMs });
   }
@@ -144,6 +170,15 @@ export class IsolateInstance {
     this.broken = true;
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
+}
+
+/** The sandbox module names for these specifiers; throws naming the first one the sandbox lacks. */
+function sandboxModules(specifiers: readonly string[]): string[] {
+  return specifiers.map((specifier) => {
+    const name = lambdaEdgeModule(specifier);
+    if (name === undefined) throw new Error(moduleNotFoundMessage(specifier, LAMBDA_EDGE_MODULES));
+    return name;
+  });
 }
 
 function basename(path: string): string {

@@ -140,22 +140,36 @@
   };
   ObjectCtor.defineProperty(globalThis, 'console', { value: consoleObject, writable: true, configurable: true });
 
-  // Timers are owned by the host (it holds the real clock); the isolate keeps the callbacks.
-  function setTimeout(callback, delayMs, ...args) {
-    if (typeof callback !== 'function') throw new TypeError('setTimeout: callback must be a function');
-    if (timers.size >= MAX_TIMERS) throw new RangeError('setTimeout: more than ' + MAX_TIMERS + ' pending timers');
+  // Timers are owned by the host (it holds the real clock); the isolate keeps the callbacks. An
+  // interval is a timer the isolate asks for again each time it fires, under the same id; like every
+  // timer it dies with the invocation (invoke clears the table, the host drops its handles on settle).
+  function addTimer(name, callback, delayMs, args, repeat) {
+    if (typeof callback !== 'function') throw new TypeError(name + ': callback must be a function');
+    if (timers.size >= MAX_TIMERS) throw new RangeError(name + ': more than ' + MAX_TIMERS + ' pending timers');
     const id = nextTimerId++;
-    MapSet(timers, id, { callback, args });
     let ms = Number(delayMs);
     if (!(ms >= 0)) ms = 0;
-    ArrayPush(timerRequests, [id, Math.min(ms, 2147483647)]);
+    ms = Math.min(ms, 2147483647);
+    // Node runs an interval of 0 ms every 1 ms; so do we, so a zero interval cannot spin the host.
+    if (repeat && ms < 1) ms = 1;
+    MapSet(timers, id, { callback, args, repeat, ms });
+    ArrayPush(timerRequests, [id, ms]);
     return id;
+  }
+  function setTimeout(callback, delayMs, ...args) {
+    return addTimer('setTimeout', callback, delayMs, args, false);
+  }
+  function setInterval(callback, delayMs, ...args) {
+    return addTimer('setInterval', callback, delayMs, args, true);
   }
   function clearTimeout(id) {
     if (MapDelete(timers, id)) ArrayPush(timerCancels, id);
   }
   ObjectCtor.defineProperty(globalThis, 'setTimeout', { value: setTimeout, writable: true, configurable: true });
   ObjectCtor.defineProperty(globalThis, 'clearTimeout', { value: clearTimeout, writable: true, configurable: true });
+  ObjectCtor.defineProperty(globalThis, 'setInterval', { value: setInterval, writable: true, configurable: true });
+  // HTML: clearTimeout and clearInterval share one list of timers.
+  ObjectCtor.defineProperty(globalThis, 'clearInterval', { value: clearTimeout, writable: true, configurable: true });
 
   function errorInfo(err) {
     try {
@@ -288,15 +302,22 @@
   let staticContext = { functionName: '', functionVersion: '', invokedFunctionArn: '', memoryLimitInMB: '128', logStreamName: '' };
 
   let handler = null;
+  /** The sandbox's `require` (sandbox/registry.isolate.js), set by attachSandbox. */
+  let userRequire = (name) => {
+    throw new Error("Cannot find module '" + StringCtor(name) + "': it is not available in the Verge sandbox");
+  };
 
   return {
+    /** Links the sandbox installed beside this bootstrap: its `require`, and where its units report errors. */
+    attachSandbox(sandbox) {
+      userRequire = sandbox.userRequire;
+      sandbox.reportError = (err) => log('error', ['Uncaught', err]);
+    },
+
     /** Runs a CommonJS-wrapped user module: fn(exports, require, module, __filename, __dirname). */
     initCommonJs(moduleFunction, filename) {
       const module = { exports: {} };
-      const require = (name) => {
-        throw new Error("Cannot find module '" + StringCtor(name) + "': it is not available in the Verge sandbox");
-      };
-      FunctionCall(moduleFunction, module.exports, module.exports, require, module, filename, '/var/task');
+      FunctionCall(moduleFunction, module.exports, module.exports, userRequire, module, filename, '/var/task');
       const exp = module.exports;
       if (exp !== null && (typeof exp === 'object' || typeof exp === 'function')) {
         if (typeof exp.handler === 'function') handler = exp.handler;
@@ -383,7 +404,7 @@
     fireTimer(id) {
       const t = MapGet(timers, id);
       if (t !== undefined) {
-        MapDelete(timers, id);
+        if (!t.repeat) MapDelete(timers, id);
         const seq = invocationSeq;
         try {
           apply(t.callback, undefined, t.args);
@@ -391,6 +412,8 @@
           // An uncaught exception in a timer ends the invocation, as an uncaught exception ends a Lambda.
           settle(seq, 'E', err);
         }
+        // An interval asks again unless its callback cleared it.
+        if (t.repeat && MapGet(timers, id) === t) ArrayPush(timerRequests, [id, t.ms]);
       }
       return envelope();
     },

@@ -47,7 +47,7 @@ describe('the CloudFront Functions event and result', () => {
     edge = await startEdge({
       distribution: { id: 'EDFDVBD6EXAMPLE', domainName: 'd111111abcdef8.cloudfront.net' },
       origins: [{ id: 'o', url: origin.url }],
-      functions: Object.entries(all).map(([name, source]) => ({ name, code: functionFile(source), runtime: 'cloudfront-js-2.0', timeoutMs: 200 })),
+      functions: Object.entries(all).map(([name, source]) => ({ name, code: functionFile(source), runtime: 'cloudfront-js-2.0', timeoutMs: 1000 })),
       behaviors: [
         ...Object.keys(REQUEST_FUNCTIONS).map((name) => ({ pathPattern: `/${name}/*`, originId: 'o', functions: { 'viewer-request': { name } } })),
         ...Object.keys(RESPONSE_FUNCTIONS).map((name) => ({ pathPattern: `/${name}/*`, originId: 'o', functions: { 'viewer-response': { name } } })),

@@ -63,8 +63,8 @@ function handler(event) { cf.kvs(); return event.request; }`);
       origins: [{ id: 'o', url: origin.url }],
       keyValueStores: [{ id: 'kv', file }],
       functions: [
-        { name: 'reader', code: reader, runtime: 'cloudfront-js-2.0', keyValueStore: 'kv' },
-        { name: 'no-store', code: noStore, runtime: 'cloudfront-js-2.0' },
+        { name: 'reader', code: reader, runtime: 'cloudfront-js-2.0', keyValueStore: 'kv', timeoutMs: 1000 },
+        { name: 'no-store', code: noStore, runtime: 'cloudfront-js-2.0', timeoutMs: 1000 },
       ],
       behaviors: [
         { pathPattern: '/no-store/*', originId: 'o', functions: { 'viewer-request': { name: 'no-store' } } },

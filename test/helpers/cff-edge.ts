@@ -27,7 +27,9 @@ export function useCloudFrontFunctionEdge(name: string, code: string, eventType:
     const stores = options.keyValueStores ?? [];
     env.edge = await startEdge({
       origins: [{ id: 'o', url: env.origin.url }, ...(options.extraOrigins?.() ?? [])],
-      functions: [{ name, code, runtime: 'cloudfront-js-2.0', ...(stores[0] ? { keyValueStore: stores[0].id } : {}) }],
+      // A generous time limit: the default (50 ms) is shown by the limit fixtures; here a descheduled
+      // test process must not fail an example.
+      functions: [{ name, code, runtime: 'cloudfront-js-2.0', timeoutMs: 1000, ...(stores[0] ? { keyValueStore: stores[0].id } : {}) }],
       ...(stores.length > 0 ? { keyValueStores: stores } : {}),
       behaviors: [{ pathPattern: '*', originId: 'o', functions: { [eventType]: { name } } }],
     });

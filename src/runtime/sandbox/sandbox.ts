@@ -1,0 +1,94 @@
+/**
+ * The sandbox: Web APIs and Node modules for user code, built INSIDE the isolate (issue 3, section 1).
+ *
+ * ENTRY POINTS (runtime-agnostic: the Lambda@Edge and CloudFront Functions runtimes both use them):
+ *
+ *   const sb = installSandboxCore(isolate, context, { memoryMb, modules: LAMBDA_EDGE_MODULES });
+ *   installUnits(sb, ['crypto', 'querystring']);      // module units (and their dependencies)
+ *   const require = sb.sandbox.getSync('userRequire', { reference: true });  // hand to your bootstrap
+ *   // ES modules: resolve sandbox specifiers with esModuleFor(sb, specifier) in instantiateSync.
+ *
+ * installSandboxCore evaluates registry.isolate.js plus the small always-present globals
+ * (globals.isolate.ts); installUnits adds module units (`crypto`, `querystring`, `buffer`, …, one file
+ * each: `<name>.isolate.js`) and global units (`url-global`, …). In the isolate, a module's code runs on
+ * its first `require`, a global's on its first read. The host's native code (hashing, random bytes,
+ * zlib) is reached only through one private callback (host-bridge.ts) that user code cannot see.
+ */
+import ivm from 'isolated-vm';
+import { createHostBridge, hostBridgeLimits } from './host-bridge.ts';
+import { UNIT_DEPENDENCIES, unitCode, type UnitCode } from './sandbox-units.ts';
+
+export interface SandboxOptions {
+  readonly memoryMb: number;
+  /** The module names this runtime offers (named in "Cannot find module" messages). */
+  readonly modules: readonly string[];
+}
+
+/** A sandbox installed in one isolate: the isolate-side `sandbox` object and what is installed. */
+export interface Sandbox {
+  readonly isolate: ivm.Isolate;
+  readonly context: ivm.Context;
+  /** The isolate-side registry (registry.isolate.js). Never given to user code. */
+  readonly sandbox: ivm.Reference<Record<string, unknown>>;
+  readonly installed: Set<string>;
+}
+
+export function installSandboxCore(isolate: ivm.Isolate, context: ivm.Context, options: SandboxOptions): Sandbox {
+  const init = runUnit(isolate, context, unitCode('core'));
+  const sandbox = init.applySync(undefined, [createHostBridge(hostBridgeLimits(options.memoryMb))], {
+    result: { reference: true },
+  }) as unknown as ivm.Reference<Record<string, unknown>>;
+  init.release();
+  const setOffered = sandbox.getSync('setOffered', { reference: true }) as ivm.Reference<(names: string[]) => void>;
+  setOffered.applySync(undefined, [[...options.modules]], { arguments: { copy: true } });
+  setOffered.release();
+  return { isolate, context, sandbox, installed: new Set(['core']) };
+}
+
+/** Installs units (and the units they depend on) that are not installed yet. */
+export function installUnits(sb: Sandbox, names: Iterable<string>): void {
+  for (const name of names) {
+    if (sb.installed.has(name)) continue;
+    installUnits(sb, UNIT_DEPENDENCIES[name] ?? []);
+    const install = runUnit(sb.isolate, sb.context, unitCode(name));
+    install.applySync(undefined, [sb.sandbox.derefInto()]);
+    install.release();
+    sb.installed.add(name);
+  }
+}
+
+/**
+ * An ES module standing for a sandbox module, for `import crypto from 'crypto'` and
+ * `import { createHash } from 'crypto'`: a default export (the module object, as Node gives for
+ * built-ins) and one named export per property. The wrapper reads the module through the one-shot
+ * global `__vergeImport` that `exposeImports` sets before the user module evaluates.
+ */
+export function esModuleFor(sb: Sandbox, specifier: string): ivm.Module {
+  const exportNames = sb.sandbox.getSync('exportNames', { reference: true }) as ivm.Reference<(s: string) => string>;
+  const names = String(exportNames.applySync(undefined, [specifier])).split(',').filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+  exportNames.release();
+  const source =
+    `const m = globalThis.__vergeImport(${JSON.stringify(specifier)});\nexport default m;\n` +
+    (names.length > 0 ? `export const ${names.map((n) => `${n} = m.${n}`).join(', ')};\n` : '');
+  return sb.isolate.compileModuleSync(source, { filename: `verge:sandbox/${specifier}` });
+}
+
+/** Sets the one-shot global the `count` sandbox ES modules read (see registry.isolate.js). */
+export function exposeImports(sb: Sandbox, count: number): void {
+  (sb.sandbox.getSync('exposeImports', { reference: true }) as ivm.Reference<(n: number) => void>).applySync(undefined, [count]);
+}
+
+export function closeImports(sb: Sandbox): void {
+  (sb.sandbox.getSync('closeImports', { reference: true }) as ivm.Reference<() => void>).applySync(undefined, []);
+}
+
+function runUnit(isolate: ivm.Isolate, context: ivm.Context, unit: UnitCode): ivm.Reference<(...args: unknown[]) => unknown> {
+  const script = isolate.compileScriptSync(unit.source, {
+    filename: unit.filename,
+    ...(unit.cachedData ? { cachedData: unit.cachedData } : { produceCachedData: true }),
+  });
+  unit.cachedData ??= (script as ivm.Script & ivm.CachedDataResult).cachedData;
+  const fn = script.runSync(context, { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
+  script.release();
+  return fn;
+}
