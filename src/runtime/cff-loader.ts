@@ -59,7 +59,14 @@ export function loadCloudFrontFunction(
     // The one crossing from the isolate to the host: strings in, a string (or undefined) out, read
     // from the store's current data (reloads show at the next call). op 1: get a key; op 2: meta().
     const lookup = new ivm.Callback((op: number, key: string) => {
-      const data = keyValueStoreData(file);
+      let data;
+      try {
+        data = keyValueStoreData(file);
+      } catch {
+        // Never throw across: a host error would carry host stack frames (file paths) into the isolate.
+        // A store that cannot be read (only possible when no edge node holds it open) reads as empty.
+        return op === 2 ? '{"keyCount":0}' : undefined;
+      }
       return op === 2 ? data.metaJson : data.entries.get(String(key));
     });
     const setKvsLookup = api.getSync('setKvsLookup', { reference: true }) as ivm.Reference<(...a: unknown[]) => void>;

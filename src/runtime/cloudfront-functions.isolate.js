@@ -26,6 +26,7 @@
   const keys = Object.keys;
   const defineProperty = Object.defineProperty;
   const getPrototypeOf = Object.getPrototypeOf;
+  const hasOwn = Object.hasOwn;
   const uncurryThis = Function.prototype.call.bind.bind(Function.prototype.call);
   const ArrayPush = uncurryThis(Array.prototype.push);
   const StringSplit = uncurryThis(String.prototype.split);
@@ -175,11 +176,13 @@
   let builtMulti = new WeakMapCtor();
 
   /** Adds one value to a {value, multiValue} map: the first value stays in `value`, all go in `multiValue`. */
+  // Names come from the viewer: `__proto__` or `constructor` must become own data properties, never
+  // reach Object.prototype (a polluted prototype would outlive the request in a warm isolate).
   function addValue(map, name, v, extra) {
     const item = extra === undefined ? { value: v } : { value: v, attributes: extra };
-    const existing = map[name];
+    const existing = hasOwn(map, name) ? map[name] : undefined;
     if (existing === undefined) {
-      map[name] = extra === undefined ? { value: v } : { value: v, attributes: extra };
+      defineProperty(map, name, { value: extra === undefined ? { value: v } : { value: v, attributes: extra }, writable: true, enumerable: true, configurable: true });
       return;
     }
     if (existing.multiValue === undefined) {
@@ -540,6 +543,8 @@
 
     /** Runs the wrapped user script: fn(exports, require, module, __filename, __dirname) returns `handler`. */
     initCommonJs(moduleFunction, filename) {
+      // The top level runs with the clock frozen at load (the blank isolate may be older).
+      frozenNow = dateNow();
       const module = { exports: {} };
       const found = FunctionCall(moduleFunction, module.exports, module.exports, requireModule, module, filename, '/');
       if (typeof found === 'function') handler = found;

@@ -146,3 +146,34 @@ describe('the CloudFront Functions event and result', () => {
     expect(res.headers['x-cache']).toBe('FunctionValidationError from verge');
   });
 });
+
+describe('names from the viewer cannot reach Object.prototype', () => {
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  beforeAll(async () => {
+    origin = await startOrigin();
+    const code = functionFile(`function handler(event) {
+      var r = event.request;
+      r.headers['x-polluted'] = { value: String(({}).multiValue !== undefined || ({}).value !== undefined) };
+      r.headers['x-own'] = { value: Object.keys(r.querystring).join(',') + '|' + Object.keys(r.cookies).join(',') };
+      return r;
+    }`);
+    edge = await startEdge({
+      origins: [{ id: 'o', url: origin.url }],
+      functions: [{ name: 'f', code, runtime: 'cloudfront-js-2.0', timeoutMs: 1000 }],
+      behaviors: [{ pathPattern: '*', originId: 'o', functions: { 'viewer-request': { name: 'f' } } }],
+    });
+  });
+  afterAll(async () => {
+    await edge?.close();
+    await origin?.close();
+  });
+
+  test('__proto__ and constructor in the query string and cookies are plain names, and the next request sees a clean isolate', async () => {
+    await send(`${edge.url}/?__proto__=1&__proto__=2&constructor=3`, { headers: { cookie: '__proto__=a; constructor=b; constructor=c' } });
+    expect(origin.seen.at(-1)!.headers['x-own']).toBe('__proto__,constructor|__proto__,constructor');
+    expect(origin.seen.at(-1)!.headers['x-polluted']).toBe('false');
+    await send(`${edge.url}/`);
+    expect(origin.seen.at(-1)!.headers['x-polluted']).toBe('false');
+  });
+});
