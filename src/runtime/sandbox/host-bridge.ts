@@ -1,4 +1,5 @@
 import { createHash, createHmac, getHashes, randomBytes } from 'node:crypto';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import * as zlib from 'node:zlib';
 import ivm from 'isolated-vm';
 
@@ -17,12 +18,14 @@ import ivm from 'isolated-vm';
  * memoryMb) and costs one request, not the node. The call is synchronous, inside the isolate's own
  * call, so its wall-clock time counts towards the invocation's timeout like any JavaScript it runs.
  */
-export type HostOp = 'random' | 'hash' | 'hmac' | 'zlib';
+export type HostOp = 'random' | 'hash' | 'hmac' | 'zlib' | 'domainToASCII' | 'domainToUnicode';
 
 type HostAnswer = readonly [0, unknown] | readonly [1, string, string?];
 
 /** WebCrypto's getRandomValues quota (W3C WebCrypto §10.1.1); randomBytes asks in chunks of it. */
 const MAX_RANDOM_BYTES = 65536;
+/** Longer than any host a URL can carry in practice; bounds the host's work per call. */
+const MAX_DOMAIN_CHARS = 4096;
 const HASHES = new Set(getHashes().map((h) => h.toLowerCase()));
 
 /** The zlib entry points units may call, by name; all synchronous, with a capped output. */
@@ -82,6 +85,11 @@ function dispatch(op: unknown, a: unknown, b: unknown, c: unknown, limits: HostB
       const out = fn(bytes(b, 'buffer'), { ...zlibOptions(c), maxOutputLength: limits.maxOutputBytes });
       return [0, new Uint8Array(out.buffer, out.byteOffset, out.byteLength)];
     }
+    case 'domainToASCII':
+      // UTS #46 as the URL Standard uses it (Node's implementation: ada); '' when the domain is invalid.
+      return typeof a === 'string' && a.length <= MAX_DOMAIN_CHARS ? [0, domainToASCII(a)] : [0, ''];
+    case 'domainToUnicode':
+      return typeof a === 'string' && a.length <= MAX_DOMAIN_CHARS ? [0, domainToUnicode(a)] : [0, ''];
     default:
       return [1, `unknown host operation ${String(op)}`];
   }

@@ -18,7 +18,21 @@ import { GLOBALS } from './globals.isolate.ts';
 export const UNIT_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
   crypto: ['buffer'],
   zlib: ['buffer'],
-  url: ['url-global'],
+  url: ['url-global', 'querystring'],
+};
+
+/** Code that exercises each unit's common paths, run once per process to fill its code cache (sandbox.ts). */
+export const WARM_UP: Readonly<Record<string, string>> = {
+  core: `new TextDecoder().decode(new TextEncoder().encode('é')); atob(btoa('x')); structuredClone({ a: [1] }); crypto.randomUUID(); crypto.getRandomValues(new Uint8Array(4)); queueMicrotask(() => {});`,
+  buffer: `const B = require('buffer').Buffer; B.from('aGk', 'base64url').toString('hex'); B.concat([B.alloc(1), B.from('x')]).toString('base64'); B.byteLength('x');`,
+  crypto: `const c = require('crypto'); c.createHmac('sha256', 'k').update('x').digest('hex'); c.createHash('md5').update('x').digest('base64'); c.randomBytes(4); c.timingSafeEqual(new Uint8Array(1), new Uint8Array(1));`,
+  querystring: `const q = require('querystring'); q.stringify(q.parse('a=1&a=2&b=%20')); q.escape('a b');`,
+  'url-global': `const u = new URL('https://a.example/p?q=1#h'); u.searchParams.get('q'); u.href; new URLSearchParams('a=1').toString();`,
+  url: `const url = require('url'); url.parse('http://a/b?c=d', true); url.format({ protocol: 'http', host: 'a', pathname: '/' }); url.resolve('http://a/b', 'c');`,
+  zlib: `const z = require('zlib'); z.gunzipSync(z.gzipSync('x')); z.inflateSync(z.deflateSync('x'));`,
+  path: `const p = require('path'); p.join('/a', 'b'); p.basename('/a/b.c', '.c'); p.extname('x.y'); p.resolve('/a', 'b');`,
+  util: `const u = require('util'); u.format('%s %d %j', 'a', 1, {}); u.inspect({ a: [1] }); u.promisify((cb) => cb());`,
+  events: `const E = require('events'); const e = new E(); e.once('x', () => {}); e.on('y', () => {}); e.emit('x'); e.emit('y');`,
 };
 
 /** Module units, by the module name user code requires. */
@@ -75,6 +89,13 @@ function bundle(name: string): string {
     minifySyntax: true,
     legalComments: 'none',
     logLevel: 'silent',
+    // Smaller stand-ins for two of whatwg-url's dependencies (each file says why).
+    absWorkingDir: dir,
+    alias: {
+      tr46: './tr46-shim.isolate.js',
+      '@exodus/bytes/whatwg.js': './exodus-whatwg-shim.isolate.js',
+      '@exodus/bytes/encoding.js': './exodus-encoding-shim.isolate.js',
+    },
   });
   // The IIFE assigns a `var`; wrapping it in a function keeps that name off the isolate's global object.
   return `(function () {\n${result.outputFiles[0]!.text}\nreturn __vergeUnit.default;\n})()`;

@@ -16,7 +16,7 @@
  */
 import ivm from 'isolated-vm';
 import { createHostBridge, hostBridgeLimits } from './host-bridge.ts';
-import { UNIT_DEPENDENCIES, unitCode, type UnitCode } from './sandbox-units.ts';
+import { UNIT_DEPENDENCIES, WARM_UP, unitCode, type UnitCode } from './sandbox-units.ts';
 
 export interface SandboxOptions {
   readonly memoryMb: number;
@@ -87,8 +87,48 @@ function runUnit(isolate: ivm.Isolate, context: ivm.Context, unit: UnitCode): iv
     filename: unit.filename,
     ...(unit.cachedData ? { cachedData: unit.cachedData } : { produceCachedData: true }),
   });
-  unit.cachedData ??= (script as ivm.Script & ivm.CachedDataResult).cachedData;
+  if (unit.cachedData === undefined) {
+    unit.cachedData = (script as ivm.Script & ivm.CachedDataResult).cachedData;
+    scheduleWarmCache(unit);
+  }
   const fn = script.runSync(context, { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
   script.release();
   return fn;
+}
+
+/**
+ * V8's code cache holds only the functions compiled when it was made, and a script compiled just now
+ * has compiled little beyond its top level: every isolate would still compile the unit's functions
+ * on first use. So once per process and unit, off the request path, a scratch isolate installs the
+ * unit, runs its WARM_UP code, and compiles the same source again: V8 finds the script in that
+ * isolate's compilation cache with its functions compiled, and the cache made from it includes them.
+ */
+const WARM_CACHE_DELAY_MS = 50;
+
+function scheduleWarmCache(unit: UnitCode): void {
+  if (WARM_UP[unit.name] === undefined) return;
+  setTimeout(() => {
+    try {
+      warmCache(unit);
+    } catch {
+      // Only an optimisation: the cache made at first compile stays in use.
+    }
+  }, WARM_CACHE_DELAY_MS).unref();
+}
+
+function warmCache(unit: UnitCode): void {
+  const isolate = new ivm.Isolate({ memoryLimit: 64 });
+  try {
+    const context = isolate.createContextSync();
+    const sb = installSandboxCore(isolate, context, { memoryMb: 64, modules: [] });
+    if (unit.name !== 'core') installUnits(sb, [unit.name]);
+    // The scratch isolate only: its global `require` reaches the sandbox's private registry.
+    context.global.setSync('require', sb.sandbox.getSync('require', { reference: true }).derefInto());
+    context.evalSync(WARM_UP[unit.name]!, { timeout: 1000 });
+    const again = isolate.compileScriptSync(unit.source, { filename: unit.filename, produceCachedData: true });
+    const cache = (again as ivm.Script & ivm.CachedDataResult).cachedData;
+    if (cache !== undefined) unit.cachedData = cache;
+  } finally {
+    isolate.dispose();
+  }
 }
