@@ -90,3 +90,42 @@ function handler(event) { cf.kvs(); return event.request; }`);
     expect(res.headers['x-cache']).toBe('FunctionExecutionError from verge');
   });
 });
+
+describe('a CloudFront Function on the isolate thread pool', () => {
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  beforeAll(async () => {
+    origin = await startOrigin();
+    const file = functionFile(JSON.stringify({ data: [{ key: 'k', value: 'from-store' }] }), '.json');
+    // Busy for a few milliseconds first, so with a 1 ms sync slice the version moves to the pool.
+    const code = functionFile(`import cf from 'cloudfront';
+async function handler(event) {
+  var x = 0;
+  for (var i = 0; i < 3e6; i++) x += i;
+  event.request.headers['x-kvs'] = { value: (await cf.kvs().get('k')) + ' ' + (x > 0) };
+  return event.request;
+}`);
+    edge = await startEdge(
+      {
+        origins: [{ id: 'o', url: origin.url }],
+        keyValueStores: [{ id: 'kv', file }],
+        functions: [{ name: 'slow', code, runtime: 'cloudfront-js-2.0', keyValueStore: 'kv', timeoutMs: 1000 }],
+        behaviors: [{ pathPattern: '*', originId: 'o', functions: { 'viewer-request': { name: 'slow' } } }],
+      },
+      { syncSliceMs: 1 },
+    );
+  });
+  afterAll(async () => {
+    await edge?.close();
+    await origin?.close();
+  });
+
+  test('reads its store through the same lookup', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await send(`${edge.url}/`);
+      expect(res.status).toBe(200);
+      expect(origin.seen.at(-1)!.headers['x-kvs']).toBe('from-store true');
+    }
+    expect(edge.node.registry.get('slow').mode).toBe('async');
+  });
+});
