@@ -11,7 +11,12 @@ export type CacheStatus =
   | 'LambdaGeneratedResponse'
   | 'LambdaExecutionError'
   | 'LambdaValidationError'
-  | 'LambdaLimitExceeded';
+  | 'LambdaLimitExceeded'
+  // CloudFront Functions' outcomes (x-edge-detailed-result-type in CloudFront's standard logs).
+  | 'FunctionGeneratedResponse'
+  | 'FunctionExecutionError'
+  | 'FunctionValidationError'
+  | 'FunctionThrottledError';
 
 /** CloudFront's `x-cache` value: `Miss from cloudfront`; ours says `from verge`. */
 export function xCacheValue(status: CacheStatus): string {
@@ -28,6 +33,7 @@ export function edgeResultType(status: CacheStatus): string {
     case 'LambdaLimitExceeded':
       return 'LimitExceeded';
     case 'LambdaGeneratedResponse':
+    case 'FunctionGeneratedResponse':
       return 'Miss';
     default:
       return 'Error';

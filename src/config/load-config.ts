@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors/verge-error.ts';
 import { compilePathPattern } from './path-pattern.ts';
 import { configSchema, crossFieldIssues, type ParsedConfig } from './schema.ts';
+import { cloudFrontFunctionFileIssues } from './cloudfront-functions-rules.ts';
 import type { VergeConfig } from './types.ts';
 import { DEFAULT_HANDLER, HANDLER_EXTENSIONS, SINGLE_FILE_EXTENSIONS, handlerProblem, parseHandler } from '../runtime/bundle/handler-name.ts';
 
@@ -56,6 +57,7 @@ export function parseConfig(raw: unknown, baseDir: string, sourceName = 'config'
     ...(result.success ? [] : result.error.issues.flatMap(toConfigIssues)),
     ...crossFieldIssues(raw, absoluteBaseDir),
     ...codeFileIssues(raw, absoluteBaseDir),
+    ...cloudFrontFunctionFileIssues(raw, absoluteBaseDir),
   ]);
   if (!result.success || issues.length > 0) throw new ConfigError(issues, sourceName);
   return deepFreeze(toVergeConfig(result.data, absoluteBaseDir));
@@ -190,7 +192,15 @@ function toVergeConfig(data: ParsedConfig, baseDir: string): VergeConfig {
     location: data.location,
     distribution: data.distribution,
     origins: data.origins,
-    functions: data.functions.map(({ code, ...fn }) => ({ ...fn, codePath: path.resolve(baseDir, code) })),
+    functions: data.functions.map(({ code, keyValueStore, ...fn }) => {
+      const store = data.keyValueStores.find((s) => s.id === keyValueStore);
+      return {
+        ...fn,
+        codePath: path.resolve(baseDir, code),
+        ...(store === undefined ? {} : { keyValueStore: { id: store.id, file: path.resolve(baseDir, store.file) } }),
+      };
+    }),
+    keyValueStores: data.keyValueStores.map((s) => ({ id: s.id, file: path.resolve(baseDir, s.file) })),
     behaviors: data.behaviors.map((behavior) => ({
       pathPattern: behavior.pathPattern,
       matches: compilePathPattern(behavior.pathPattern),

@@ -23,6 +23,8 @@ import {
   ORIGIN_EVENT_MAX_MEMORY_MB,
   ORIGIN_EVENT_MAX_TIMEOUT_MS,
 } from './lambda-edge-limits.ts';
+import { CFF_DEFAULT_TIMEOUT_MS, CFF_MEMORY_MB } from './cloudfront-functions-limits.ts';
+import { cloudFrontFunctionIssues, keyValueStoreIdSchema, keyValueStoreSchema } from './cloudfront-functions-rules.ts';
 
 /** The four events, in lifecycle order; the keys allowed under `behaviors[n].functions`. */
 export { EVENT_TYPES };
@@ -98,6 +100,9 @@ export const originSchema = strict({
   customHeaders: z.record(headerName, headerValue).default({}),
 }).transform(({ id, url, ...rest }) => ({ id, ...url, ...rest }));
 
+/** The function runtimes: Lambda@Edge (Node.js) and CloudFront Functions (JavaScript runtime 2.0). */
+export const FUNCTION_RUNTIMES = ['nodejs-edge', 'cloudfront-js-2.0'] as const;
+
 export const functionNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters from A-Z a-z 0-9 _ -');
 
 // The widest ranges any event allows; per-event limits are checked against associations.
@@ -109,15 +114,21 @@ export const functionSchema = strict({
     const problem = handlerProblem(h);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   }).default(DEFAULT_HANDLER),
-  runtime: z.literal('nodejs-edge').default('nodejs-edge'),
-  memoryMb: intIn(FUNCTION_MIN_MEMORY_MB, ORIGIN_EVENT_MAX_MEMORY_MB).default(FUNCTION_DEFAULT_MEMORY_MB),
-  timeoutMs: intIn(FUNCTION_MIN_TIMEOUT_MS, ORIGIN_EVENT_MAX_TIMEOUT_MS).default(FUNCTION_DEFAULT_TIMEOUT_MS),
+  runtime: z.enum(FUNCTION_RUNTIMES).default('nodejs-edge'),
+  // Defaults depend on the runtime (CloudFront Functions: fixed memory, a tight time cap), filled below.
+  memoryMb: intIn(FUNCTION_MIN_MEMORY_MB, ORIGIN_EVENT_MAX_MEMORY_MB).optional(),
+  timeoutMs: intIn(FUNCTION_MIN_TIMEOUT_MS, ORIGIN_EVENT_MAX_TIMEOUT_MS).optional(),
   environment: z.record(envName, z.string()).default({}),
   // Lambda's reserved concurrency: 0 throttles every invocation; absent leaves the function unreserved.
   reservedConcurrency: z.int().min(0).max(100_000).optional(),
   // fetch() calls per invocation; 50 by default, as Cloudflare Workers' free plan allows.
   maxSubrequests: intIn(0, 1000).default(50),
-});
+  keyValueStore: keyValueStoreIdSchema.optional(),
+}).transform(({ memoryMb, timeoutMs, ...fn }) =>
+  fn.runtime === 'cloudfront-js-2.0'
+    ? { ...fn, memoryMb: CFF_MEMORY_MB, timeoutMs: timeoutMs ?? CFF_DEFAULT_TIMEOUT_MS }
+    : { ...fn, memoryMb: memoryMb ?? FUNCTION_DEFAULT_MEMORY_MB, timeoutMs: timeoutMs ?? FUNCTION_DEFAULT_TIMEOUT_MS },
+);
 
 const requestAssociation = strict({
   name: z.string(),
@@ -175,6 +186,7 @@ export const configSchema = strict({
   distribution: distributionSchema.prefault({}),
   origins: z.array(originSchema).min(1, 'at least one origin is required'),
   functions: z.array(functionSchema).default([]),
+  keyValueStores: z.array(keyValueStoreSchema).default([]),
   behaviors: z.array(behaviorSchema).min(1, 'at least one behavior is required'),
   errors: errorsSchema.prefault({}),
   runtime: runtimeSchema.prefault({}),
@@ -254,6 +266,7 @@ export function crossFieldIssues(raw: unknown, baseDir?: string): ConfigIssue[] 
   });
 
   issues.push(...limitIssues(functions, usages, baseDir));
+  issues.push(...cloudFrontFunctionIssues(raw, functions, behaviors));
   return issues;
 }
 
@@ -268,6 +281,8 @@ function limitIssues(functions: readonly unknown[], usages: readonly Usage[], ba
     const { functionIndex, eventType } = group[0] as Usage;
     const parsed = functionSchema.safeParse(functions[functionIndex]);
     if (!parsed.success) continue; // its own issues are already reported
+    // CloudFront Functions have their own limits (cloudfront-functions-rules.ts).
+    if (parsed.data.runtime !== 'nodejs-edge') continue;
     const limits = FUNCTION_LIMITS_BY_EVENT[eventType];
     const usedBy = `used by ${group.map((u) => u.at).join(', ')}`;
     if (parsed.data.memoryMb > limits.maxMemoryMb) {

@@ -6,7 +6,8 @@
 /** The four CloudFront events a function can be associated with, in lifecycle order. */
 export type EventType = 'viewer-request' | 'origin-request' | 'origin-response' | 'viewer-response';
 
-export type FunctionRuntime = 'nodejs-edge';
+/** `nodejs-edge`: Lambda@Edge; `cloudfront-js-2.0`: CloudFront Functions, JavaScript runtime 2.0. */
+export type FunctionRuntime = 'nodejs-edge' | 'cloudfront-js-2.0';
 
 export interface ListenConfig {
   readonly host: string;
@@ -46,6 +47,15 @@ export interface FunctionConfig {
    * once in this process; 0 throttles it entirely; undefined leaves it unreserved.
    */
   readonly reservedConcurrency?: number | undefined;
+  /** CloudFront Functions only: the key value store `cf.kvs()` reads (its id and absolute file). */
+  readonly keyValueStore?: KeyValueStoreConfig;
+}
+
+/** A key value store for CloudFront Functions, loaded from a file in CloudFront's import format. */
+export interface KeyValueStoreConfig {
+  readonly id: string;
+  /** Absolute path of the JSON file `{"data": [{"key": …, "value": …}]}`. */
+  readonly file: string;
 }
 
 export interface FunctionAssociation {
@@ -88,6 +98,7 @@ export interface VergeConfig {
   readonly distribution: { readonly id: string; readonly domainName: string };
   readonly origins: readonly OriginConfig[];
   readonly functions: readonly FunctionConfig[];
+  readonly keyValueStores: readonly KeyValueStoreConfig[];
   readonly behaviors: readonly BehaviorConfig[];
   readonly errors: ErrorsConfig;
   readonly runtime: RuntimeConfig;

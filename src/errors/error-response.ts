@@ -35,6 +35,13 @@ export function presentError(err: unknown, options: ErrorPresentationOptions): E
       return { ...base, status: options.executionErrorStatus, cacheStatus: 'LambdaExecutionError' };
     case 'VERGE_ERR_FUNCTION_THROTTLED':
       return { ...base, status: 503, cacheStatus: 'LambdaLimitExceeded' };
+    // CloudFront Functions (errors/cloudfront-function-errors.ts).
+    case 'VERGE_ERR_CFF_INVALID_RESULT':
+      return { ...base, status: 502, cacheStatus: 'FunctionValidationError' };
+    case 'VERGE_ERR_CFF_EXECUTION':
+      return { ...base, status: 503, cacheStatus: 'FunctionExecutionError' };
+    case 'VERGE_ERR_CFF_THROTTLED':
+      return { ...base, status: 503, cacheStatus: 'FunctionThrottledError' };
     case 'VERGE_ERR_ORIGIN_UNREACHABLE':
     case 'VERGE_ERR_ORIGIN_INVALID_RESPONSE':
       return { ...base, status: 502, cacheStatus: 'Error' };

@@ -31,7 +31,7 @@ export interface ResponseHookResult {
   readonly body: Buffer | undefined;
 }
 
-function invalid(eventType: EventType, message: string): LambdaValidationError {
+export function invalid(eventType: EventType, message: string): LambdaValidationError {
   return new LambdaValidationError(`The ${eventType} function returned an invalid result: ${message}`, { eventType });
 }
 
@@ -69,7 +69,8 @@ export function validateResponseHookResult(eventType: 'origin-response' | 'viewe
   return { response, body: result.scalars.body === undefined ? undefined : body };
 }
 
-function validateResponse(eventType: EventType, result: WireResult, inputHeaders: HeaderList): { response: EdgeResponse; body: Buffer } {
+/** The response checks shared by both runtimes (pipeline/cff-result.ts uses them too). */
+export function validateResponse(eventType: EventType, result: WireResult, inputHeaders: HeaderList): { response: EdgeResponse; body: Buffer } {
   const v = result.scalars;
   const status = Number(v.status);
   if ((typeof v.status !== 'string' && typeof v.status !== 'number') || !Number.isInteger(status) || status < 200 || status > 599) {

@@ -1,5 +1,9 @@
 import type { EventType, FunctionAssociation } from '../config/types.ts';
 import { LambdaValidationError } from '../errors/function-errors.ts';
+import { asCloudFrontFunctionError } from '../errors/cloudfront-function-errors.ts';
+import { VergeError } from '../errors/verge-error.ts';
+import type { CacheStatus } from '../cache/cache-status.ts';
+import { validateCffRequestResult, validateCffResponseResult, type CffRequestHookResult } from './cff-result.ts';
 import { logEndAndReport, logFunctionConsole, logStart, type InvocationLogFields } from '../observability/lambda-log.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { FunctionRegistry } from '../runtime/function-registry.ts';
@@ -11,6 +15,9 @@ import { validateRequestHookResult, validateResponseHookResult, type RequestHook
 import { decodeResult, encodeEvent, type DistributionInfo } from './cf-wire.ts';
 import type { EdgeRequest, EdgeResponse } from './edge-message.ts';
 import type { RequestEventType, ResponseEventType } from './hooks.ts';
+
+/** A request hook's result; `generated` names the outcome of a generated response when it is not Lambda@Edge's. */
+export type RequestHookOutcome = (RequestHookResult | CffRequestHookResult) & { readonly generated?: CacheStatus };
 
 /**
  * Runs the function associated with one event: event in, validated result out, with Lambda's
@@ -30,9 +37,15 @@ export class HookRunner {
     this.distribution = distribution;
   }
 
-  async runRequestHook(eventType: RequestEventType, assoc: FunctionAssociation, request: EdgeRequest, requestId: string): Promise<RequestHookResult> {
+  async runRequestHook(eventType: RequestEventType, assoc: FunctionAssociation, request: EdgeRequest, requestId: string): Promise<RequestHookOutcome> {
     const version = this.registry.get(assoc.name);
     const event = encodeEvent(eventType, this.distribution, requestId, Date.now() + version.timeoutMs, request);
+    if (version.runtime === 'cloudfront-js-2.0') {
+      // Same wire and invocation path; CloudFront Functions' own result rules and error outcomes.
+      const payload = await this.asCloudFrontFunction(() => this.invoke(eventType, version, requestId, event));
+      const result = await this.asCloudFrontFunction(() => this.validated(eventType, version, () => validateCffRequestResult(decodeResult(payload), request)));
+      return result.kind === 'response' ? { ...result, generated: 'FunctionGeneratedResponse' } : result;
+    }
     const payload = await this.invoke(eventType, version, requestId, event);
     return this.validated(eventType, version, () => validateRequestHookResult(eventType, decodeResult(payload), request));
   }
@@ -46,8 +59,21 @@ export class HookRunner {
   ): Promise<ResponseHookResult> {
     const version = this.registry.get(assoc.name);
     const event = encodeEvent(eventType, this.distribution, requestId, Date.now() + version.timeoutMs, request, response);
+    if (version.runtime === 'cloudfront-js-2.0') {
+      const payload = await this.asCloudFrontFunction(() => this.invoke(eventType, version, requestId, event));
+      return this.asCloudFrontFunction(() => this.validated(eventType, version, () => validateCffResponseResult(decodeResult(payload), response)));
+    }
     const payload = await this.invoke(eventType, version, requestId, event);
     return this.validated(eventType, version, () => validateResponseHookResult(eventType, decodeResult(payload), response));
+  }
+
+  /** A CloudFront Function's failure is reported with CloudFront Functions' outcomes (FunctionExecutionError, …). */
+  private async asCloudFrontFunction<T>(work: () => T | Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw err instanceof VergeError ? asCloudFrontFunctionError(err) : err;
+    }
   }
 
   /**

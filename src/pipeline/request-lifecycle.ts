@@ -13,6 +13,7 @@ import type { CfCustomOrigin, CfHeaders } from './cf-types.ts';
 import type { EdgeRequest, EdgeResponse } from './edge-message.ts';
 import { headerValue, removeHeader, setHeader, stripHopByHop, titleCase } from './header-list.ts';
 import type { HookRunner } from './hook-runner.ts';
+import { applyCffOriginChange } from './cff-origin.ts';
 import { eventBody, hasRequestBody, readRequestBody, upstreamBody } from './request-body.ts';
 
 export interface LifecycleOptions {
@@ -111,16 +112,21 @@ export class RequestLifecycle {
       bufferedBody = await readRequestBody(req);
     }
 
+    let originOverride: OriginConfig | undefined;
     const viewerRequestFn = fns['viewer-request'];
     if (viewerRequestFn !== undefined) {
       if (viewerRequestFn.includeBody) request.body = eventBody('viewer-request', bufferedBody ?? Buffer.alloc(0));
       const result = await this.hooks.runRequestHook('viewer-request', viewerRequestFn, request, record.requestId);
       if (result.kind === 'response') {
         // A response generated at viewer-request goes straight back: no cache, no viewer-response.
-        this.send(req, res, record, { response: result.response, body: result.body, origin: undefined }, 'LambdaGeneratedResponse');
+        this.send(req, res, record, { response: result.response, body: result.body, origin: undefined }, result.generated ?? 'LambdaGeneratedResponse');
         return;
       }
       request = result.request;
+      // A CloudFront Function may send this request to another origin (pipeline/cff-origin.ts).
+      if ('originChange' in result && result.originChange !== undefined) {
+        originOverride = applyCffOriginChange(result.originChange, this.originsById.get(behavior.originId)!, this.originsById);
+      }
     }
     // The body (or its replacement) goes on upstream, but leaves the event: CloudFront shows it only to
     // the request functions whose association has includeBody, never to origin-request without it nor
@@ -130,7 +136,7 @@ export class RequestLifecycle {
 
     // Cache lookup goes here (a later issue); until then every request is a miss.
 
-    const origin = this.originsById.get(behavior.originId)!;
+    const origin = originOverride ?? this.originsById.get(behavior.originId)!;
     request = this.toOriginRequest(request, origin);
     let pending: PendingResponse | undefined;
     let generated = false;
@@ -215,7 +221,9 @@ export class RequestLifecycle {
     if (xff === undefined) headers.push('X-Forwarded-For', request.clientIp);
     else setHeader(headers, 'X-Forwarded-For', `${xff.replaceAll('\n', ', ')}, ${request.clientIp}`);
     headers.push('Via', this.via);
-    return { ...request, headers, origin: this.defaultOrigins.get(origin.id)! };
+    // An origin a CloudFront Function changed is not one of the configured objects: build its event form.
+    const configured = this.originsById.get(origin.id) === origin;
+    return { ...request, headers, origin: configured ? this.defaultOrigins.get(origin.id)! : RequestLifecycle.defaultOrigin(origin) };
   }
 
   /** The `origin.custom` object of the origin-request event, as CloudFront fills it from the origin's settings. */

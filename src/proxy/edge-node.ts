@@ -8,6 +8,7 @@ import { RequestLifecycle } from '../pipeline/request-lifecycle.ts';
 import { FunctionRegistry } from '../runtime/function-registry.ts';
 import { FunctionRuntime } from '../runtime/function-runtime.ts';
 import { OriginClient } from './origin-client.ts';
+import { openKeyValueStores } from '../kvs/kvs-directory.ts';
 
 export interface EdgeNodeOptions {
   readonly logger?: Logger;
@@ -35,6 +36,8 @@ export interface EdgeNode {
 /** Assembles one edge node from a validated config: runtime, lifecycle, origin pools, HTTP server. */
 export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOptions = {}): Promise<EdgeNode> {
   const logger = options.logger ?? createLogger();
+  // Key value stores load before any function can read them; a store file that does not load stops startup.
+  const releaseStores = openKeyValueStores(config.keyValueStores, logger);
   const runtime = new FunctionRuntime({
     ...config.runtime,
     maxWarmIsolates: options.maxWarmIsolates ?? config.runtime.maxWarmIsolates,
@@ -90,6 +93,7 @@ export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOption
       await closed;
       registry.close();
       runtime.close();
+      releaseStores();
       await origins.close();
       logger.info({ type: 'stopped' }, 'Verge edge node stopped');
       await flushLogger(logger);

@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
+import type { FunctionRuntime } from '../config/types.ts';
 import { installSandboxCore, type Sandbox } from './sandbox/sandbox.ts';
-import { LAMBDA_EDGE_MODULES } from './sandbox/module-names.ts';
+import { CLOUDFRONT_FUNCTIONS_MODULES, LAMBDA_EDGE_MODULES } from './sandbox/module-names.ts';
 
-const BOOTSTRAP_SOURCE = readFileSync(new URL('./lambda-edge.isolate.js', import.meta.url), 'utf8');
-const BOOTSTRAP_FILENAME = 'verge:lambda-edge.isolate.js';
-/** V8 code cache of the bootstrap, shared by every isolate of this process. */
-let bootstrapCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
+/** One bootstrap per runtime (the file that runs inside each isolate), read once. */
+const BOOTSTRAP_FILES: Readonly<Record<FunctionRuntime, string>> = {
+  'nodejs-edge': 'lambda-edge.isolate.js',
+  'cloudfront-js-2.0': 'cloudfront-functions.isolate.js',
+};
+const BOOTSTRAP_SOURCES = new Map<FunctionRuntime, string>();
+/** V8 code cache of each bootstrap, shared by every isolate of this process. */
+const bootstrapCaches = new Map<FunctionRuntime, ivm.ExternalCopy<ArrayBuffer> | undefined>();
 
 /** The smallest heap isolated-vm accepts; a function's own memoryMb is usually far above it. */
 const MIN_ISOLATE_MEMORY_MB = 8;
@@ -26,17 +31,22 @@ export interface BlankIsolate {
   readonly sandbox: Sandbox;
 }
 
-export function createBlankIsolate(memoryMb: number): BlankIsolate {
+export function createBlankIsolate(memoryMb: number, runtime: FunctionRuntime = 'nodejs-edge'): BlankIsolate {
   const isolate = new ivm.Isolate({ memoryLimit: Math.max(MIN_ISOLATE_MEMORY_MB, memoryMb) });
   try {
     const context = isolate.createContextSync();
-    const bootstrap = isolate.compileScriptSync(BOOTSTRAP_SOURCE, {
-      filename: BOOTSTRAP_FILENAME,
-      ...(bootstrapCache ? { cachedData: bootstrapCache } : { produceCachedData: true }),
+    const file = BOOTSTRAP_FILES[runtime];
+    let source = BOOTSTRAP_SOURCES.get(runtime);
+    if (source === undefined) BOOTSTRAP_SOURCES.set(runtime, (source = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8')));
+    const cache = bootstrapCaches.get(runtime);
+    const bootstrap = isolate.compileScriptSync(source, {
+      filename: `verge:${file}`,
+      ...(cache ? { cachedData: cache } : { produceCachedData: true }),
     });
-    bootstrapCache ??= producedCache(bootstrap);
+    if (cache === undefined) bootstrapCaches.set(runtime, producedCache(bootstrap));
     const api = bootstrap.runSync(context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
-    const sandbox = installSandboxCore(isolate, context, { memoryMb, modules: LAMBDA_EDGE_MODULES });
+    const modules = runtime === 'cloudfront-js-2.0' ? CLOUDFRONT_FUNCTIONS_MODULES : LAMBDA_EDGE_MODULES;
+    const sandbox = installSandboxCore(isolate, context, { memoryMb, modules });
     const attach = api.getSync('attachSandbox', { reference: true }) as ivm.Reference<(s: unknown) => void>;
     attach.applySync(undefined, [sandbox.sandbox.derefInto()]);
     attach.release();
@@ -60,35 +70,37 @@ export function producedCache(script: ivm.Script): ivm.ExternalCopy<ArrayBuffer>
 const REFILL_DELAY_MS = 25;
 
 export class BlankIsolateReserve {
-  private readonly ready = new Map<number, BlankIsolate[]>();
+  // Keyed by runtime and memory size: `${runtime}/${memoryMb}`.
+  private readonly ready = new Map<string, BlankIsolate[]>();
   private readonly perSize: number;
-  private readonly refilling = new Set<number>();
+  private readonly refilling = new Set<string>();
   private closed = false;
 
   constructor(perSize: number) {
     this.perSize = perSize;
   }
 
-  take(memoryMb: number): BlankIsolate {
-    const blank = this.ready.get(memoryMb)?.pop() ?? createBlankIsolate(memoryMb);
-    this.scheduleRefill(memoryMb);
+  take(memoryMb: number, runtime: FunctionRuntime = 'nodejs-edge'): BlankIsolate {
+    const blank = this.ready.get(`${runtime}/${memoryMb}`)?.pop() ?? createBlankIsolate(memoryMb, runtime);
+    this.scheduleRefill(memoryMb, runtime);
     return blank;
   }
 
-  private scheduleRefill(memoryMb: number): void {
-    if (this.perSize === 0 || this.refilling.has(memoryMb) || this.closed) return;
-    this.refilling.add(memoryMb);
+  private scheduleRefill(memoryMb: number, runtime: FunctionRuntime): void {
+    const key = `${runtime}/${memoryMb}`;
+    if (this.perSize === 0 || this.refilling.has(key) || this.closed) return;
+    this.refilling.add(key);
     // Not setImmediate: the request whose cold start took the blank is still in flight, and a refill
     // in the next turn would hold up its origin response for ~1.6 ms. A short timer lets it finish.
     setTimeout(() => {
-      this.refilling.delete(memoryMb);
+      this.refilling.delete(key);
       if (this.closed) return;
-      let list = this.ready.get(memoryMb);
-      if (list === undefined) this.ready.set(memoryMb, (list = []));
+      let list = this.ready.get(key);
+      if (list === undefined) this.ready.set(key, (list = []));
       // One per turn: each takes ~1.6 ms of this thread, so spread them out.
       if (list.length < this.perSize) {
-        list.push(createBlankIsolate(memoryMb));
-        if (list.length < this.perSize) this.scheduleRefill(memoryMb);
+        list.push(createBlankIsolate(memoryMb, runtime));
+        if (list.length < this.perSize) this.scheduleRefill(memoryMb, runtime);
       }
     }, REFILL_DELAY_MS).unref();
   }

@@ -93,7 +93,7 @@ export class FunctionRuntime {
   private invokeAdmitted(req: InvokeRequest): InvokeOutcome | Promise<InvokeOutcome> {
     const started = performance.now();
     const { version } = req;
-    const deadlineMs = started + version.timeoutMs;
+    let deadlineMs = started + version.timeoutMs;
     let instance = this.pool.takeWarm(version);
     let initDurationMs: number | undefined;
     if (instance === undefined) {
@@ -103,6 +103,9 @@ export class FunctionRuntime {
         return this.loadFailure(err, started, undefined, version);
       }
       initDurationMs = instance.initDurationMs;
+      // CloudFront Functions: the limit is on the function's own run (CloudFront's compute utilization
+      // does not count starting the runtime), and it is tight enough that a cold start would eat it.
+      if (version.runtime === 'cloudfront-js-2.0') deadlineMs = performance.now() + version.timeoutMs;
     }
     const run = (inst: IsolateInstance, sync: boolean): InvokeOutcome | Promise<InvokeOutcome> => {
       const cpuBefore = inst.cpuTimeNs();

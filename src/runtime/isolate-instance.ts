@@ -3,6 +3,7 @@ import { producedCache, type BlankIsolate } from './blank-isolate.ts';
 import { LambdaExecutionError } from '../errors/function-errors.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import type { FunctionVersion } from './function-version.ts';
+import { loadCloudFrontFunction } from './cff-loader.ts';
 import { closeImports, esModuleFor, exposeImports, installUnits, type Sandbox } from './sandbox/sandbox.ts';
 import { hasComputedRequire, moduleNotFoundMessage, requiredSpecifiers, unitsFor, withoutComments } from './sandbox/sandbox-plan.ts';
 import { LAMBDA_EDGE_MODULES, lambdaEdgeModule } from './sandbox/module-names.ts';
@@ -67,7 +68,9 @@ export class IsolateInstance {
       this.pollRef = api.getSync('poll', { reference: true }) as ivm.Reference<() => string>;
       this.fireTimerRef = api.getSync('fireTimer', { reference: true }) as ivm.Reference<(id: number) => string>;
       this.settleOpRef = api.getSync('settleOp', { reference: true }) as IsolateInstance['settleOpRef'];
-      this.loadUserCode(api, blank.sandbox, initTimeoutMs);
+      // CloudFront Functions load by their own rules (a script defining `handler`; runtime/cff-loader.ts).
+      if (version.runtime === 'cloudfront-js-2.0') loadCloudFrontFunction(this.isolate, this.context, api, blank.sandbox, version, initTimeoutMs);
+      else this.loadUserCode(api, blank.sandbox, initTimeoutMs);
       const configure = api.getSync('configure', { reference: true }) as ivm.Reference<(c: string) => void>;
       configure.applySync(undefined, [
         JSON.stringify({

@@ -65,7 +65,7 @@ export class IsolatePool {
     const started = performance.now();
     // A version in use again (a code edit undone: the same hash) is no longer retired.
     if (this.retired.size > 0) this.retired.delete(version.key);
-    return new IsolateInstance(version, this.spares.take(version.memoryMb), version.timeoutMs, started);
+    return new IsolateInstance(version, this.spares.take(version.memoryMb, version.runtime), version.timeoutMs, started);
   }
 
   /** Returns an isolate after its invocation; broken, worn or surplus ones are disposed, the rest kept warm. */

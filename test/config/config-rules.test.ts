@@ -50,7 +50,7 @@ describe('options checked one by one', () => {
 
   test('an unknown top-level key is named in the path', () => {
     expect(issuesOf({ ...validRaw(), cache: {} })).toEqual([
-      'cache: unknown option; allowed here: listen, location, distribution, origins, functions, behaviors, errors, runtime',
+      'cache: unknown option; allowed here: listen, location, distribution, origins, functions, keyValueStores, behaviors, errors, runtime',
     ]);
   });
 

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build, type BuildFailure, type BuildOptions, type Metafile } from 'esbuild';
 import { LambdaExecutionError } from '../../errors/function-errors.ts';
+import type { FunctionRuntime } from '../../config/types.ts';
 import { HANDLER_EXTENSIONS, parseHandler, type HandlerName } from './handler-name.ts';
 import { fingerprintFiles } from './input-fingerprint.ts';
 import { buildErrorProblems, isSyntaxOnly, moduleProblems } from './module-check.ts';
@@ -25,6 +26,7 @@ export interface FunctionSource {
   readonly codePath: string;
   /** Lambda's `file.export`. */
   readonly handler: string;
+  readonly runtime?: FunctionRuntime;
 }
 
 export interface FunctionBundle {
@@ -44,6 +46,12 @@ const PLAIN_JS = new Set(['.js', '.mjs', '.cjs']);
 export async function bundleFunction(source: FunctionSource): Promise<FunctionBundle> {
   const fail = (problems: readonly string[]) =>
     new LambdaExecutionError('VERGE_ERR_FUNCTION_LOAD', `The function ${source.name} could not be loaded: ${problems.join('; ')}`, { function: source.name });
+  // A CloudFront Function is one script of at most 10 KB that may import only CloudFront's modules:
+  // cff-loader.ts checks both and turns its imports into requires; nothing is bundled.
+  if (source.runtime === 'cloudfront-js-2.0') {
+    const file = source.codePath;
+    return finish({ code: readFileSync(file, 'utf8'), filename: file, root: path.dirname(file), inputs: [file] }, source.handler);
+  }
   const handler = parseHandler(source.handler);
   const stats = await stat(source.codePath);
   if (stats.isDirectory()) return finish(await bundlePackage(source.codePath, handler, fail), source.handler);
