@@ -180,6 +180,7 @@ function toVergeConfig(data: ParsedConfig, baseDir: string): VergeConfig {
       functions: behavior.functions,
     })),
     errors: data.errors,
+    workers: data.workers,
     baseDir,
   };
 }

@@ -58,6 +58,9 @@ export interface ErrorsConfig {
   readonly executionErrorStatus: 500 | 503;
 }
 
+/** `auto` or a count from 1 to 256. */
+export type WorkersSetting = number | 'auto';
+
 export interface VergeConfig {
   readonly listen: ListenConfig;
   readonly location: string;
@@ -67,6 +70,8 @@ export interface VergeConfig {
   readonly functions: readonly FunctionConfig[];
   readonly behaviors: readonly BehaviorConfig[];
   readonly errors: ErrorsConfig;
+  /** Worker processes `verge serve` runs under its supervisor: `auto` is one per core (os.availableParallelism()). */
+  readonly workers: WorkersSetting;
   /** The directory relative paths were resolved against (the config file's directory). */
   readonly baseDir: string;
 }

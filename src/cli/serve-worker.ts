@@ -1,0 +1,56 @@
+/**
+ * One worker process of `verge serve` (the module the supervisor forks, see src/proxy/supervisor.ts):
+ * loads the configuration, runs one edge node on the socket the workers share, tells the supervisor
+ * when it listens, and drains on SIGTERM or SIGINT. Its settings come in VERGE_WORKER (JSON).
+ */
+import pino from 'pino';
+import { ConfigError } from '../errors/verge-error.ts';
+import { createLogger } from '../observability/logger.ts';
+import { startEdgeNode } from '../proxy/edge-node.ts';
+import type { WorkerMessage } from '../proxy/supervisor.ts';
+import { loadServeConfig, WORKER_SETTINGS_ENV, type WorkerSettings } from './serve-config.ts';
+
+const settings = JSON.parse(process.env[WORKER_SETTINGS_ENV] ?? 'null') as WorkerSettings | null;
+if (settings === null || process.send === undefined) {
+  process.stderr.write('verge: serve-worker.ts runs only as a worker forked by `verge serve`\n');
+  process.exit(2);
+}
+const tell = (message: WorkerMessage): Promise<void> => new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+
+// Every worker writes JSON lines to the one stdout they share. A write of at most PIPE_BUF (4096)
+// bytes to a pipe is atomic (POSIX write(2)), and sonic-boom splits its batches only between lines,
+// so capping each write there keeps the workers' lines from interleaving mid-line.
+const logger = createLogger({ stream: pino.destination({ dest: 1, sync: true, minLength: 2048, maxWrite: 4096, periodicFlush: 250 }) });
+// A stray rejected promise is a bug of ours, but it must cost at most the request it belonged to:
+// log it instead of letting Node's default end the process (an uncaught exception still does, and
+// the supervisor replaces the worker).
+process.on('unhandledRejection', (reason) => {
+  logger.error({ type: 'error', code: 'VERGE_ERR_INTERNAL', err: reason instanceof Error ? reason.stack : String(reason) }, 'Unhandled promise rejection');
+});
+
+let node;
+try {
+  const config = await loadServeConfig(settings.source);
+  node = await startEdgeNode(config, { logger, port: settings.port, watch: settings.watch });
+} catch (err) {
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = err instanceof ConfigError || code !== undefined ? (err as Error).message : ((err as Error).stack ?? String(err));
+  // A listen error is explained once, by the supervisor; anything else is this worker's to tell.
+  if (code === undefined || !['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL'].includes(code)) process.stderr.write(`verge worker ${process.pid}: cannot start: ${message}\n`);
+  // Exit only once the supervisor has the reason: it decides whether retrying can help.
+  await tell({ type: 'verge:start-failed', ...(code !== undefined ? { code } : {}), message });
+  process.exit(1);
+}
+void tell({ type: 'verge:ready', url: node.url });
+
+// Stay subscribed: a second Ctrl-C (the terminal signals the whole process group, workers included)
+// must not kill the worker halfway through its drain.
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ type: 'signal', signal }, `Received ${signal}: draining in-flight requests`);
+  void node.close().then(() => process.exit(0));
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
