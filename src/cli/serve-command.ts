@@ -1,11 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { loadConfig, type RawConfigSource } from '../config/load-config.ts';
 import type { VergeConfig, WorkersSetting } from '../config/types.ts';
 import { startStaticSite, type StaticSite } from '../demo/static-site.ts';
 import { ConfigError } from '../errors/verge-error.ts';
 import { createLogger, flushLogger } from '../observability/logger.ts';
 import { startSupervisor, WorkerStartError, type Supervisor } from '../proxy/supervisor.ts';
-import { DEMO_SITE, loadServeConfig, WORKER_SETTINGS_ENV, type ServeConfigSource, type WorkerSettings } from './serve-config.ts';
+import { DEMO_SITE, readServeConfig, type WorkerSettings } from './serve-config.ts';
 
 export interface ServeOptions {
   readonly configPath: string | undefined;
@@ -25,19 +26,19 @@ const WORKER_SCRIPT = fileURLToPath(new URL('./serve-worker.ts', import.meta.url
 export async function serveCommand(options: ServeOptions): Promise<number> {
   const logger = createLogger();
   let site: StaticSite | undefined;
-  let source: ServeConfigSource;
+  let raw: RawConfigSource;
   let config: VergeConfig;
   try {
     if (options.demo) {
       // The demo fronts ORIGIN_URL when given, otherwise a static site served by the supervisor
       // (it stands for the origin, which is not the edge node's request handling).
       const demoOriginUrl = process.env.ORIGIN_URL ?? (site = await startStaticSite(DEMO_SITE)).url;
-      source = { demoOriginUrl };
+      raw = await readServeConfig({ demoOriginUrl });
     } else {
-      source = { configPath: options.configPath! };
+      raw = await readServeConfig({ configPath: options.configPath! });
     }
     // Validated here once, so a bad file is reported before any worker starts.
-    config = await loadServeConfig(source);
+    config = await loadConfig(raw);
   } catch (err) {
     await site?.close();
     if (err instanceof ConfigError) {
@@ -48,7 +49,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   }
   const setting = options.workers ?? config.workers;
   const workers = setting === 'auto' ? availableParallelism() : setting;
-  const settings: WorkerSettings = { source, port: options.port, watch: options.watch || options.demo };
+  const settings: WorkerSettings = { config: raw, port: options.port, watch: options.watch || options.demo };
   // Stay subscribed from the start: a signal during startup must not kill the supervisor and orphan
   // its workers, and a second Ctrl-C must not cut the drain short.
   let onSignal: (signal: string) => void = () => undefined;
@@ -58,7 +59,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
 
   let supervisor: Supervisor;
   try {
-    supervisor = await startSupervisor({ workers, workerScript: WORKER_SCRIPT, workerEnv: { [WORKER_SETTINGS_ENV]: JSON.stringify(settings) }, logger });
+    supervisor = await startSupervisor({ workers, workerScript: WORKER_SCRIPT, workerData: settings, logger });
   } catch (err) {
     await site?.close();
     await flushLogger(logger);

@@ -1,21 +1,25 @@
 /**
  * One worker process of `verge serve` (the module the supervisor forks, see src/proxy/supervisor.ts):
  * loads the configuration, runs one edge node on the socket the workers share, tells the supervisor
- * when it listens, and drains on SIGTERM or SIGINT. Its settings come in VERGE_WORKER (JSON).
+ * when it listens, and drains on SIGTERM or SIGINT. Its settings come in the supervisor's start message.
  */
+import { once } from 'node:events';
 import pino from 'pino';
+import { parseConfig } from '../config/load-config.ts';
 import { ConfigError } from '../errors/verge-error.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startEdgeNode } from '../proxy/edge-node.ts';
-import type { WorkerMessage } from '../proxy/supervisor.ts';
-import { loadServeConfig, WORKER_SETTINGS_ENV, type WorkerSettings } from './serve-config.ts';
+import type { StartMessage, WorkerMessage } from '../proxy/supervisor.ts';
+import type { WorkerSettings } from './serve-config.ts';
 
-const settings = JSON.parse(process.env[WORKER_SETTINGS_ENV] ?? 'null') as WorkerSettings | null;
-if (settings === null || process.send === undefined) {
+if (process.send === undefined) {
   process.stderr.write('verge: serve-worker.ts runs only as a worker forked by `verge serve`\n');
   process.exit(2);
 }
 const tell = (message: WorkerMessage): Promise<void> => new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+const started = once(process, 'message') as Promise<[StartMessage]>;
+void tell({ type: 'verge:hello' });
+const settings = (await started)[0].data as WorkerSettings;
 
 // Every worker writes JSON lines to the one stdout they share. A write of at most PIPE_BUF (4096)
 // bytes to a pipe is atomic (POSIX write(2)), and sonic-boom splits its batches only between lines,
@@ -30,15 +34,15 @@ process.on('unhandledRejection', (reason) => {
 
 let node;
 try {
-  const config = await loadServeConfig(settings.source);
+  const config = parseConfig(settings.config.raw, settings.config.baseDir, settings.config.sourceName);
   node = await startEdgeNode(config, { logger, port: settings.port, watch: settings.watch });
 } catch (err) {
-  const code = (err as NodeJS.ErrnoException).code;
+  const { code, syscall } = err as NodeJS.ErrnoException;
   const message = err instanceof ConfigError || code !== undefined ? (err as Error).message : ((err as Error).stack ?? String(err));
   // A listen error is explained once, by the supervisor; anything else is this worker's to tell.
-  if (code === undefined || !['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL'].includes(code)) process.stderr.write(`verge worker ${process.pid}: cannot start: ${message}\n`);
+  if (syscall !== 'listen' && syscall !== 'bind') process.stderr.write(`verge worker ${process.pid}: cannot start: ${message}\n`);
   // Exit only once the supervisor has the reason: it decides whether retrying can help.
-  await tell({ type: 'verge:start-failed', ...(code !== undefined ? { code } : {}), message });
+  await tell({ type: 'verge:start-failed', ...(code !== undefined ? { code } : {}), ...(syscall !== undefined ? { syscall } : {}), message });
   process.exit(1);
 }
 void tell({ type: 'verge:ready', url: node.url });

@@ -18,16 +18,23 @@ import type { Logger } from '../observability/logger.ts';
 
 /** What a worker tells the supervisor over the IPC channel. */
 export type WorkerMessage =
+  | { readonly type: 'verge:hello' }
   | { readonly type: 'verge:ready'; readonly url: string }
-  | { readonly type: 'verge:start-failed'; readonly code?: string; readonly message: string };
+  | { readonly type: 'verge:start-failed'; readonly code?: string; readonly syscall?: string; readonly message: string };
+
+/** The supervisor's answer to `verge:hello` (asked for, not pushed: a message sent before the worker listens is lost). */
+export interface StartMessage {
+  readonly type: 'verge:start';
+  readonly data: unknown;
+}
 
 export interface SupervisorOptions {
   /** Worker processes to keep running (≥ 1). */
   readonly workers: number;
   /** The module each worker runs; it must send `verge:ready` once it listens. */
   readonly workerScript: string;
-  /** Extra environment for every worker (its settings). */
-  readonly workerEnv: Readonly<Record<string, string>>;
+  /** What every worker gets in its start message (its settings); plain data that survives IPC. */
+  readonly workerData: unknown;
   readonly logger: Logger;
   /** How long a worker may drain on shutdown before it is killed (its own drain is 30 s). */
   readonly stopTimeoutMs?: number;
@@ -95,7 +102,7 @@ export function startSupervisor(options: SupervisorOptions): Promise<Supervisor>
   const allReady = new Promise<void>((resolve, reject) => (settleStart = { resolve, reject }));
 
   const fork = (): Worker => {
-    const worker = cluster.fork({ ...options.workerEnv });
+    const worker = cluster.fork();
     const slot: Slot = { worker, startedAt: Date.now(), ready: false };
     slots.set(worker.id, slot);
     worker.on('message', (message: WorkerMessage) => onMessage(slot, message));
@@ -104,7 +111,10 @@ export function startSupervisor(options: SupervisorOptions): Promise<Supervisor>
   };
 
   const onMessage = (slot: Slot, message: WorkerMessage): void => {
-    if (message?.type === 'verge:ready') {
+    if (message?.type === 'verge:hello') {
+      const start: StartMessage = { type: 'verge:start', data: options.workerData };
+      slot.worker.send(start);
+    } else if (message?.type === 'verge:ready') {
       slot.ready = true;
       startFailures = 0;
       url = message.url;
@@ -123,7 +133,7 @@ export function startSupervisor(options: SupervisorOptions): Promise<Supervisor>
     if (stopping) return;
     const uptimeMs = Date.now() - slot.startedAt;
     const failure = slot.startFailure;
-    if (!slot.ready && failure?.code !== undefined && LISTEN_ERRORS.has(failure.code)) {
+    if (!slot.ready && failure?.code !== undefined && LISTEN_ERRORS.has(failure.code) && (failure.syscall === 'listen' || failure.syscall === 'bind')) {
       giveUp(failure.message, failure.code);
       return;
     }
