@@ -83,6 +83,7 @@ export function startSupervisor(options: SupervisorOptions): Promise<Supervisor>
   const { logger } = options;
   const maxStartFailures = options.maxStartFailures ?? 5;
   const stopTimeoutMs = options.stopTimeoutMs ?? 35_000;
+  cluster.schedulingPolicy = process.env.VERGE_SCHED === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
   cluster.setupPrimary({
     exec: options.workerScript,
     args: [],
@@ -165,7 +166,7 @@ export function startSupervisor(options: SupervisorOptions): Promise<Supervisor>
         },
         `Worker ${pid} exited (${describeExit(code, signal)}); requests in flight on it failed; replaced by worker ${replacement.process.pid}`,
       );
-    }, delayMs).unref();
+    }, delayMs);
   };
 
   const giveUp = (why: string, code?: string): void => {
