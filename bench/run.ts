@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { coldStartConfig, edgeConfig, type Scenario } from './scenarios.ts';
 import { microBenchmark } from './micro.ts';
+import { workersBenchmark } from './workers.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -153,6 +154,7 @@ async function main(): Promise<void> {
 
   const cold = await coldStart(origin.port, 100, 0);
   const coldSpaced = await coldStart(origin.port, 100, 50);
+  const workers = await workersBenchmark({ pid: origin.proc.pid!, port: origin.port, cpu: () => cpuMicros(origin) }, DURATION_S, CONNECTIONS);
   await stop(origin);
   const micro = await microBenchmark();
 
@@ -204,6 +206,16 @@ async function main(): Promise<void> {
   console.log(`| cold start, 100 fresh versions back to back: median added latency | ${fmt(cold.addedMs, 2)} ms (cold ${fmt(cold.coldMs, 2)} vs warm ${fmt(cold.warmMs, 2)}) | ≤ 3 ms: ${check(cold.addedMs <= 3)} |`);
   console.log(`| cold start, 100 fresh versions 50 ms apart (blank isolates ready): median added latency | ${fmt(coldSpaced.addedMs, 2)} ms (cold ${fmt(coldSpaced.coldMs, 2)} vs warm ${fmt(coldSpaced.warmMs, 2)}) | ≤ 3 ms: ${check(coldSpaced.addedMs <= 3)} |`);
   for (const m of micro) console.log(`| micro: ${m.name} | ${fmt(m.cpuUsPerOp, 2)} µs CPU/op | ${m.target ?? ''} |`);
+
+  console.log(`\nWorkers: \`verge serve\` with scenario (c)'s config, ${workers.cores} cores, load generator and origin ${workers.pinned ? `pinned to core ${workers.cores - 1}` : 'not pinned (no taskset)'}`);
+  console.log('\n| workers | req/s (measured) | p99 ms | edge CPU µs/req | main-thread CPU µs/req | edge cores busy | load generator + origin cores | capacity req/s | errors + non-2xx |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [label, w] of [['1', workers.one], [`auto (${workers.auto.workers})`, workers.auto]] as const) {
+    console.log(`| ${label} | ${fmt(w.rps, 0)} | ${fmt(w.p99)} | ${fmt(w.edgeCpuUsPerReq)} | ${fmt(w.mainThreadCpuUsPerReq)} | ${fmt(w.edgeCores, 2)} | ${fmt(w.loadCores, 2)} | ${fmt(w.capacityRps, 0)} | ${w.bad} |`);
+  }
+  console.log(`\n| figure | value | target |\n|---|---:|---|`);
+  console.log(`| workers: auto / one worker, measured req/s (load generator on the same cores) | ${fmt(workers.auto.rps / workers.one.rps, 2)} | (reference) |`);
+  console.log(`| workers: auto / one worker, capacity (load generator elsewhere) | ${fmt(workers.capacityRatio, 2)} | ≥ 1.6: ${check(workers.capacityRatio >= 1.6)} |`);
 }
 
 await main();

@@ -2,12 +2,11 @@
  * The supervisor (cluster primary) of `verge serve`: starts one worker process per configured
  * worker, replaces any that dies, and drains them all on shutdown. It handles no request itself.
  *
- * Why node:cluster: its workers share one listening socket that the primary opens, so `port: 0`
- * gives every worker the same port and a port in use is one clear EADDRINUSE; with the default
- * round-robin scheduling the primary accepts each *connection* and hands it to the next worker,
- * which spreads keep-alive connections evenly. Measured on this machine (bench/README.md, workers
- * scenario) the primary's share is small, since it touches connections, not requests; with
- * SCHED_NONE (the kernel picks the worker) the connections of a short burst piled up on one worker.
+ * Why node:cluster rather than child processes with SO_REUSEPORT: the workers share one listening
+ * socket that the primary opens, so `port: 0` gives every worker the same port, a port in use is one
+ * clear EADDRINUSE, and a second Verge started on the same port fails instead of silently splitting
+ * the traffic; connections waiting in the accept queue survive a worker's death (with one
+ * SO_REUSEPORT socket per worker, the dead worker's queue is reset).
  *
  * Why workers at all: isolated-vm can answer a catastrophic allocation inside an isolate by
  * aborting the whole process (V8's fatal OOM handler, see edge-functions/fixtures/
@@ -83,7 +82,15 @@ export function startSupervisor(options: SupervisorOptions): Promise<Supervisor>
   const { logger } = options;
   const maxStartFailures = options.maxStartFailures ?? 5;
   const stopTimeoutMs = options.stopTimeoutMs ?? 35_000;
-  cluster.schedulingPolicy = process.env.VERGE_SCHED === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
+  // Each worker accepts from the shared socket itself (SCHED_NONE) rather than the primary accepting
+  // and handing connections out round-robin (SCHED_RR, Node's default on Linux). Measured here: under
+  // SCHED_RR a connection handed to a worker at the moment it was SIGKILLed stayed open and unanswered
+  // for good (Node's RoundRobinHandle never closes a handle whose handoff was not acknowledged), where
+  // the issue allows only the dead worker's in-flight requests to *fail*; and a worker blocked inside
+  // an isolate (a huge allocation takes isolated-vm seconds to refuse) would still be handed new
+  // connections, where with SCHED_NONE it takes none until it is free. The primary then touches no
+  // connection at all. The cost: the kernel, not a rotation, spreads connections (bench/README.md).
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({
     exec: options.workerScript,
     args: [],

@@ -1,0 +1,102 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { eventually, send, startOrigin, type RawResponse, type TestOrigin } from '../helpers/harness.ts';
+import { configFile, isAlive, serve, type ServingVerge } from '../helpers/verge-process.ts';
+
+// A catastrophic allocation in a function, through a real `verge serve` with two workers: whether
+// isolated-vm answers it with a clean error or V8 aborts the worker process, clients of the node
+// see at most the request(s) in flight on that worker fail, and the same URL works again.
+
+const fixture = (name: string) => fileURLToPath(new URL(`../../edge-functions/fixtures/${name}.js`, import.meta.url));
+
+interface Case {
+  readonly fixture: string;
+  /** What the fixture's request gets: a coded 503, or a broken connection when it aborts its worker. */
+  readonly expect: { readonly status: 503; readonly code: string } | 'worker-aborts';
+}
+
+// Measured with isolated-vm 7.0.1 on Node 24 (the fixtures' comments say why each behaves so).
+const CASES: readonly Case[] = [
+  { fixture: 'huge-array-fill', expect: { status: 503, code: 'VERGE_ERR_FUNCTION_MEMORY' } },
+  { fixture: 'heap-oom-aborts-process', expect: 'worker-aborts' },
+  { fixture: 'huge-string-concat', expect: { status: 503, code: 'VERGE_ERR_FUNCTION_THREW' } },
+  { fixture: 'giant-typed-array', expect: { status: 503, code: 'VERGE_ERR_FUNCTION_THREW' } },
+];
+
+let origin: TestOrigin;
+let verge: ServingVerge;
+
+beforeAll(async () => {
+  origin = await startOrigin();
+  const functions = CASES.map((c) => `  - { name: ${c.fixture}, code: "${fixture(c.fixture)}", memoryMb: 128, timeoutMs: 5000 }`).join('\n');
+  const behaviors = CASES.map((c) => `  - { pathPattern: /${c.fixture}, originId: site, functions: { viewer-request: { name: ${c.fixture} } } }`).join('\n');
+  verge = await serve(
+    configFile(`workers: 2
+origins:
+  - { id: site, url: "${origin.url}" }
+functions:
+${functions}
+behaviors:
+${behaviors}
+  - { pathPattern: "*", originId: site }
+`),
+  );
+}, 30_000);
+afterAll(async () => {
+  if (verge !== undefined) expect(await verge.stop()).toBe(0);
+  await origin?.close();
+});
+
+/** The answer to one request on a fresh connection, or 'connection broke'. */
+const attempt = (path: string): Promise<RawResponse | 'connection broke'> =>
+  send(`${verge.url}${path}`).then(
+    (res) => res,
+    () => 'connection broke' as const,
+  );
+
+/** Sends healthy requests from `clients` clients, one after another each, until `until` settles. */
+async function healthyLoad(clients: number, until: Promise<unknown>): Promise<(number | 'connection broke')[]> {
+  let done = false;
+  void until.finally(() => (done = true));
+  const outcomes: (number | 'connection broke')[] = [];
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (!done) {
+        const res = await attempt('/healthy');
+        outcomes.push(res === 'connection broke' ? res : res.status);
+      }
+    }),
+  );
+  return outcomes;
+}
+
+describe.each(CASES)('$fixture under memoryMb 128, with two workers', (c) => {
+  test('fails at most the requests in flight on its worker; the node keeps answering, the same URL too', async () => {
+    for (let round = 0; round < 2; round++) {
+      const replacedBefore = verge.logs.filter((l) => l.type === 'worker-replaced').length;
+      // Other clients keep the node busy while the allocation happens.
+      const CLIENTS = 2;
+      const bad = attempt(`/${c.fixture}`);
+      const others = await healthyLoad(CLIENTS, bad.then(() => new Promise((r) => setTimeout(r, 200))));
+      const answer = await bad;
+
+      if (c.expect === 'worker-aborts') {
+        expect(answer).toBe('connection broke');
+        const replaced = await eventually(() => verge.logs.filter((l) => l.type === 'worker-replaced')[replacedBefore], 5_000);
+        expect(replaced).toMatchObject({ signal: 'SIGABRT', wasServing: true, delayMs: 0 });
+        expect(isAlive(replaced.replacementPid as number)).toBe(true);
+      } else {
+        expect(answer).not.toBe('connection broke');
+        const res = answer as RawResponse;
+        expect(res.status).toBe(c.expect.status);
+        expect(res.text).toContain(c.expect.code);
+        expect(verge.logs.filter((l) => l.type === 'worker-replaced')).toHaveLength(replacedBefore);
+      }
+      // Only what was in flight on the dying worker may have failed: at most one per client.
+      expect(others.filter((o) => o === 'connection broke').length).toBeLessThanOrEqual(c.expect === 'worker-aborts' ? CLIENTS : 0);
+      expect(others.filter((o) => o !== 200 && o !== 'connection broke')).toEqual([]);
+      // And right after, the node answers.
+      expect((await attempt('/healthy')) as RawResponse).toMatchObject({ status: 200, text: 'hello from origin' });
+    }
+  }, 120_000);
+});
