@@ -4,8 +4,9 @@ import { loadConfig, type RawConfigSource } from '../config/load-config.ts';
 import type { VergeConfig, WorkersSetting } from '../config/types.ts';
 import { startStaticSite, type StaticSite } from '../demo/static-site.ts';
 import { ConfigError } from '../errors/verge-error.ts';
-import { createLogger, flushLogger } from '../observability/logger.ts';
+import { flushLogger } from '../observability/logger.ts';
 import { startSupervisor, WorkerStartError, type Supervisor } from '../proxy/supervisor.ts';
+import { createSharedStdoutLogger } from './shared-stdout-logger.ts';
 import { DEMO_SITE, readServeConfig, type WorkerSettings } from './serve-config.ts';
 
 export interface ServeOptions {
@@ -24,7 +25,11 @@ const WORKER_SCRIPT = fileURLToPath(new URL('./serve-worker.ts', import.meta.url
  * worker process per core (src/proxy/supervisor.ts) until SIGTERM/SIGINT, which drains every worker.
  */
 export async function serveCommand(options: ServeOptions): Promise<number> {
-  const logger = createLogger();
+  const logger = createSharedStdoutLogger();
+  // The supervisor going down takes every worker with it: a stray rejected promise is logged, never fatal.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ type: 'error', code: 'VERGE_ERR_INTERNAL', err: reason instanceof Error ? reason.stack : String(reason) }, 'Unhandled promise rejection in the supervisor');
+  });
   let site: StaticSite | undefined;
   let raw: RawConfigSource;
   let config: VergeConfig;

@@ -4,13 +4,12 @@
  * when it listens, and drains on SIGTERM or SIGINT. Its settings come in the supervisor's start message.
  */
 import { once } from 'node:events';
-import pino from 'pino';
 import { parseConfig } from '../config/load-config.ts';
 import { ConfigError } from '../errors/verge-error.ts';
-import { createLogger } from '../observability/logger.ts';
 import { startEdgeNode } from '../proxy/edge-node.ts';
 import type { StartMessage, WorkerMessage } from '../proxy/supervisor.ts';
 import type { WorkerSettings } from './serve-config.ts';
+import { createSharedStdoutLogger } from './shared-stdout-logger.ts';
 
 if (process.send === undefined) {
   process.stderr.write('verge: serve-worker.ts runs only as a worker forked by `verge serve`\n');
@@ -21,10 +20,7 @@ const started = once(process, 'message') as Promise<[StartMessage]>;
 void tell({ type: 'verge:hello' });
 const settings = (await started)[0].data as WorkerSettings;
 
-// Every worker writes JSON lines to the one stdout they share. A write of at most PIPE_BUF (4096)
-// bytes to a pipe is atomic (POSIX write(2)), and sonic-boom splits its batches only between lines,
-// so capping each write there keeps the workers' lines from interleaving mid-line.
-const logger = createLogger({ stream: pino.destination({ dest: 1, sync: true, minLength: 2048, maxWrite: 4096, periodicFlush: 250 }) });
+const logger = createSharedStdoutLogger();
 // A stray rejected promise is a bug of ours, but it must cost at most the request it belonged to:
 // log it instead of letting Node's default end the process (an uncaught exception still does, and
 // the supervisor replaces the worker).
