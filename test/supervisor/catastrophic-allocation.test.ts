@@ -98,5 +98,5 @@ describe.each(CASES)('$fixture under memoryMb 128, with two workers', (c) => {
       // And right after, the node answers.
       expect((await attempt('/healthy')) as RawResponse).toMatchObject({ status: 200, text: 'hello from origin' });
     }
-  }, 120_000);
+  }, 180_000);
 });
