@@ -156,6 +156,7 @@ export function startSupervisor(options: SupervisorOptions): Promise<Supervisor>
       // A worker that cannot start will likely fail again: back off instead of forking in a loop.
       delayMs = Math.min(BACKOFF_START_MS * 2 ** (startFailures - 1), BACKOFF_MAX_MS);
     }
+    // Logged once the replacement exists, so the line names both pids.
     setTimeout(() => {
       if (stopping) return;
       const replacement = fork();
@@ -171,7 +172,9 @@ export function startSupervisor(options: SupervisorOptions): Promise<Supervisor>
           replacementPid: replacement.process.pid,
           delayMs,
         },
-        `Worker ${pid} exited (${describeExit(code, signal)}); requests in flight on it failed; replaced by worker ${replacement.process.pid}`,
+        slot.ready
+          ? `Worker ${pid} exited (${describeExit(code, signal)}); requests in flight on it failed; replaced by worker ${replacement.process.pid}`
+          : `Worker ${pid} exited before it could serve (${describeExit(code, signal)}); retried as worker ${replacement.process.pid} after ${delayMs} ms`,
       );
     }, delayMs);
   };
