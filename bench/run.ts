@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { coldStartConfig, edgeConfig, type Scenario } from './scenarios.ts';
 import { microBenchmark } from './micro.ts';
-import { workersBenchmark } from './workers.ts';
+import { workersBenchmark, type WorkersResult } from './workers.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -190,7 +190,6 @@ async function main(): Promise<void> {
   const ratioD = s.d!.rps / s.b!.rps;
   const perHookC = (s.c!.cpu - s.b!.cpu) / 2;
   const perHookD = (s.d!.cpu - s.b!.cpu) / 4;
-  const check = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
   console.log('\n| figure | value | target |');
   console.log('|---|---:|---|');
   console.log(`| (b)/(a) throughput | ${fmt(s.b!.rps / s.a!.rps, 2)} | (reference) |`);
@@ -207,6 +206,12 @@ async function main(): Promise<void> {
   console.log(`| cold start, 100 fresh versions 50 ms apart (blank isolates ready): median added latency | ${fmt(coldSpaced.addedMs, 2)} ms (cold ${fmt(coldSpaced.coldMs, 2)} vs warm ${fmt(coldSpaced.warmMs, 2)}) | ≤ 3 ms: ${check(coldSpaced.addedMs <= 3)} |`);
   for (const m of micro) console.log(`| micro: ${m.name} | ${fmt(m.cpuUsPerOp, 2)} µs CPU/op | ${m.target ?? ''} |`);
 
+  printWorkers(workers);
+}
+
+const check = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
+
+function printWorkers(workers: WorkersResult): void {
   console.log(`\nWorkers: \`verge serve\` with scenario (c)'s config, ${workers.cores} cores, load generator and origin ${workers.pinned ? `pinned to core ${workers.cores - 1}` : 'not pinned (no taskset)'}`);
   console.log('\n| workers | req/s (measured) | p99 ms | edge CPU µs/req | main-thread CPU µs/req | edge cores busy | load generator + origin cores | capacity req/s | errors + non-2xx |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -218,5 +223,14 @@ async function main(): Promise<void> {
   console.log(`| workers: auto / one worker, capacity (load generator elsewhere) | ${fmt(workers.capacityRatio, 2)} | ≥ 1.6: ${check(workers.capacityRatio >= 1.6)} |`);
 }
 
-await main();
+/** `BENCH_ONLY=workers npm run bench`: the workers scenario alone (it starts its own origin). */
+async function workersOnly(): Promise<void> {
+  console.log(`Verge bench, workers scenario only: ${CONNECTIONS} connections, ${DURATION_S} s per run, node ${process.version}`);
+  const origin = await startChild('./origin-server.ts', [], 'stdout');
+  printWorkers(await workersBenchmark({ pid: origin.proc.pid!, port: origin.port, cpu: () => cpuMicros(origin) }, DURATION_S, CONNECTIONS));
+  await stop(origin);
+}
+
+if (process.env.BENCH_ONLY === 'workers') await workersOnly();
+else await main();
 process.exit(0);

@@ -54,7 +54,8 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   }
   const setting = options.workers ?? config.workers;
   const workers = setting === 'auto' ? availableParallelism() : setting;
-  const settings: WorkerSettings = { config: raw, port: options.port, watch: options.watch || options.demo };
+  const port = options.port ?? config.listen.port;
+  const workerData = (workerPort: number): WorkerSettings => ({ config: raw, port: workerPort, watch: options.watch || options.demo });
   // Stay subscribed from the start: a signal during startup must not kill the supervisor and orphan
   // its workers, and a second Ctrl-C must not cut the drain short.
   let onSignal: (signal: string) => void = () => undefined;
@@ -64,13 +65,12 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
 
   let supervisor: Supervisor;
   try {
-    supervisor = await startSupervisor({ workers, workerScript: WORKER_SCRIPT, workerData: settings, logger });
+    supervisor = await startSupervisor({ workers, workerScript: WORKER_SCRIPT, host: config.listen.host, port, workerData, logger });
   } catch (err) {
     await site?.close();
     await flushLogger(logger);
     if (!(err instanceof WorkerStartError)) throw err;
     if (err.code !== undefined) {
-      const port = options.port ?? config.listen.port;
       process.stderr.write(`verge serve: cannot listen on ${config.listen.host}:${port} (${err.code}). Is another server using it? Pick another with --port N.\n`);
     } else {
       process.stderr.write(`verge serve: workers cannot start: ${err.message}\n`);

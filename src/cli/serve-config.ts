@@ -17,7 +17,8 @@ const DEMO_ORIGIN_PLACEHOLDER = 'http://127.0.0.1:8081';
  */
 export interface WorkerSettings {
   readonly config: RawConfigSource;
-  readonly port: number | undefined;
+  /** The port every worker listens on (0 only for the first worker when any free port will do). */
+  readonly port: number;
   readonly watch: boolean;
 }
 

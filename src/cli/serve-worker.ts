@@ -1,6 +1,6 @@
 /**
  * One worker process of `verge serve` (the module the supervisor forks, see src/proxy/supervisor.ts):
- * loads the configuration, runs one edge node on the socket the workers share, tells the supervisor
+ * loads the configuration, runs one edge node on the port the workers share (SO_REUSEPORT), tells the supervisor
  * when it listens, and drains on SIGTERM or SIGINT. Its settings come in the supervisor's start message.
  */
 import { once } from 'node:events';
@@ -31,7 +31,7 @@ process.on('unhandledRejection', (reason) => {
 let node;
 try {
   const config = parseConfig(settings.config.raw, settings.config.baseDir, settings.config.sourceName);
-  node = await startEdgeNode(config, { logger, port: settings.port, watch: settings.watch });
+  node = await startEdgeNode(config, { logger, port: settings.port, watch: settings.watch, reusePort: true });
 } catch (err) {
   const { code, syscall } = err as NodeJS.ErrnoException;
   const message = err instanceof ConfigError || code !== undefined ? (err as Error).message : ((err as Error).stack ?? String(err));
@@ -41,7 +41,7 @@ try {
   await tell({ type: 'verge:start-failed', ...(code !== undefined ? { code } : {}), ...(syscall !== undefined ? { syscall } : {}), message });
   process.exit(1);
 }
-void tell({ type: 'verge:ready', url: node.url });
+void tell({ type: 'verge:ready', url: node.url, port: node.port });
 
 // Stay subscribed: a second Ctrl-C (the terminal signals the whole process group, workers included)
 // must not kill the worker halfway through its drain.

@@ -1,24 +1,38 @@
 /**
  * The supervisor (cluster primary) of `verge serve`: starts one worker process per configured
- * worker, replaces any that dies, and drains them all on shutdown. It handles no request itself.
+ * worker, replaces any that dies, and drains them all on shutdown. It handles no request and no
+ * connection itself.
  *
- * Why node:cluster rather than child processes with SO_REUSEPORT: the workers share one listening
- * socket that the primary opens, so `port: 0` gives every worker the same port, a port in use is one
- * clear EADDRINUSE, and a second Verge started on the same port fails instead of silently splitting
- * the traffic; connections waiting in the accept queue survive a worker's death (with one
- * SO_REUSEPORT socket per worker, the dead worker's queue is reset).
+ * How the workers share the port: each listens on a socket of its own with SO_REUSEPORT, and the
+ * kernel spreads incoming connections among them by a hash of the connection. Measured here with
+ * 32 keep-alive connections opened at once (as autocannon and many browsers do), against node:cluster's
+ * two shared-socket modes:
+ * - SCHED_RR (Node's default on Linux: the primary accepts and hands connections out in turn) splits
+ *   them evenly, but a connection handed to a worker the moment it was SIGKILLed stayed open and
+ *   unanswered for good (Node's RoundRobinHandle never closes a handle whose handoff went
+ *   unacknowledged), where only the dead worker's in-flight requests may *fail*; and the primary
+ *   pays an IPC message per connection.
+ * - SCHED_NONE (every worker accepts from one shared queue) let one worker take 31 of 32 connections
+ *   in one run, 25 of 32 in another: whichever worker wakes first accepts the whole burst.
+ * - SO_REUSEPORT split them 16/16, 15/17, 19/13, 11/21 over five runs, with no primary involvement.
+ *   Its costs: connections waiting in a worker's own accept queue when it dies are reset with it,
+ *   and a worker stuck inside an isolate call keeps receiving its share; both cost only requests
+ *   sent to that worker.
+ * node:cluster still forks the workers: its IPC channel carries the start and ready messages, and a
+ * worker exits by itself when that channel closes, so a killed supervisor leaves no orphans.
  *
  * Why workers at all: isolated-vm can answer a catastrophic allocation inside an isolate by
  * aborting the whole process (V8's fatal OOM handler, see edge-functions/fixtures/
  * heap-oom-aborts-process.js). In a worker that costs only the requests in flight on it.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:net';
 import type { Logger } from '../observability/logger.ts';
 
 /** What a worker tells the supervisor over the IPC channel. */
 export type WorkerMessage =
   | { readonly type: 'verge:hello' }
-  | { readonly type: 'verge:ready'; readonly url: string }
+  | { readonly type: 'verge:ready'; readonly url: string; readonly port: number }
   | { readonly type: 'verge:start-failed'; readonly code?: string; readonly syscall?: string; readonly message: string };
 
 /** The supervisor's answer to `verge:hello` (asked for, not pushed: a message sent before the worker listens is lost). */
@@ -32,8 +46,11 @@ export interface SupervisorOptions {
   readonly workers: number;
   /** The module each worker runs; it must send `verge:ready` once it listens. */
   readonly workerScript: string;
-  /** What every worker gets in its start message (its settings); plain data that survives IPC. */
-  readonly workerData: unknown;
+  readonly host: string;
+  /** The port every worker listens on; 0 lets the first worker pick a free one, which the others then share. */
+  readonly port: number;
+  /** What a worker gets in its start message (its settings, for the given port); plain data that survives IPC. */
+  readonly workerData: (port: number) => unknown;
   readonly logger: Logger;
   /** How long a worker may drain on shutdown before it is killed (its own drain is 30 s). */
   readonly stopTimeoutMs?: number;
@@ -78,19 +95,10 @@ interface Slot {
  * Forks the workers and resolves once every one of them listens.
  * @throws WorkerStartError when they cannot start (a port in use, or every attempt dying at startup)
  */
-export function startSupervisor(options: SupervisorOptions): Promise<Supervisor> {
+export async function startSupervisor(options: SupervisorOptions): Promise<Supervisor> {
   const { logger } = options;
   const maxStartFailures = options.maxStartFailures ?? 5;
   const stopTimeoutMs = options.stopTimeoutMs ?? 35_000;
-  // Each worker accepts from the shared socket itself (SCHED_NONE) rather than the primary accepting
-  // and handing connections out round-robin (SCHED_RR, Node's default on Linux). Measured here: under
-  // SCHED_RR a connection handed to a worker at the moment it was SIGKILLed stayed open and unanswered
-  // for good (Node's RoundRobinHandle never closes a handle whose handoff was not acknowledged), where
-  // the issue allows only the dead worker's in-flight requests to *fail*; and a worker blocked inside
-  // an isolate (a huge allocation takes isolated-vm seconds to refuse) would still be handed new
-  // connections, where with SCHED_NONE it takes none until it is free. The primary then touches no
-  // connection at all. The cost: the kernel, not a rotation, spreads connections (bench/README.md).
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({
     exec: options.workerScript,
     args: [],
@@ -99,7 +107,13 @@ export function startSupervisor(options: SupervisorOptions): Promise<Supervisor>
     execArgv: [...new Set([...process.execArgv, '--no-node-snapshot'])],
   });
 
+  // SO_REUSEPORT would let the workers join another server that also set it on this port (a second
+  // Verge, say) and silently split its traffic: bind once without it first, so a port in use is
+  // EADDRINUSE as for any server.
+  if (options.port !== 0) await checkPortFree(options.host, options.port);
+
   const slots = new Map<number, Slot>(); // by worker id
+  let port = options.port;
   let url = '';
   let stopping = false;
   let startFailures = 0; // consecutive deaths before ready
@@ -120,12 +134,17 @@ export function startSupervisor(options: SupervisorOptions): Promise<Supervisor>
 
   const onMessage = (slot: Slot, message: WorkerMessage): void => {
     if (message?.type === 'verge:hello') {
-      const start: StartMessage = { type: 'verge:start', data: options.workerData };
+      const start: StartMessage = { type: 'verge:start', data: options.workerData(port) };
       slot.worker.send(start);
     } else if (message?.type === 'verge:ready') {
       slot.ready = true;
       startFailures = 0;
       url = message.url;
+      // With port 0 the first worker to listen picks the port; only then can the others join it.
+      if (port === 0) {
+        port = message.port;
+        for (let i = slots.size; i < options.workers; i++) fork();
+      }
       if (!started && [...slots.values()].every((s) => s.ready) && slots.size === options.workers) {
         started = true;
         settleStart.resolve();
@@ -208,11 +227,20 @@ export function startSupervisor(options: SupervisorOptions): Promise<Supervisor>
     return stopped;
   };
 
-  for (let i = 0; i < options.workers; i++) fork();
+  for (let i = 0; i < (port === 0 ? 1 : options.workers); i++) fork();
   return allReady.then(() => {
     const pids = () => [...slots.values()].filter((s) => !s.worker.isDead()).map((s) => s.worker.process.pid!);
     logger.info({ type: 'workers-ready', url, workers: options.workers, pids: pids() }, `Verge supervisor: ${options.workers} worker(s) serving ${url}`);
     return { url, pids, gaveUp, stop };
+  });
+}
+
+/** Throws WorkerStartError (EADDRINUSE, EACCES, …) when host:port cannot be listened on. */
+function checkPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(new WorkerStartError(err.message, err.code)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
 }
 
