@@ -166,6 +166,16 @@ describe('verge serve: workers that cannot start', () => {
     }
   });
 
+  test('a second verge serve on the port of a running one exits 1 instead of sharing its traffic', async () => {
+    const first = await started(config(2).file);
+    const port = new URL(first.url).port;
+    const second = runVerge(['serve', '--config', config(2).file, '--port', port]);
+    expect((await second.exited).code).toBe(1);
+    expect(second.stderr()).toContain(`verge serve: cannot listen on 127.0.0.1:${port} (EADDRINUSE).`);
+    expect((await send(`${first.url}/`)).status).toBe(200);
+    expect(await first.stop()).toBe(0);
+  });
+
   test('replacements that die at startup are retried with growing delays, then the supervisor exits 1 saying why', async () => {
     const { file, code } = config(1);
     const verge = await started(file);
