@@ -13,6 +13,7 @@ import { isolateMemory } from './isolate-memory.ts';
 import { RUNTIMES, edgeConfig, type Scenario } from './scenarios.ts';
 import { warmFunctionsRss } from './warm-functions.ts';
 import { microBenchmark } from './micro.ts';
+import { workersBenchmark, type WorkersResult } from './workers.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     colds.push({ runtime, backToBack: await coldStart(origin.port, 100, 0, runtime), spaced: await coldStart(origin.port, 100, 50, runtime) });
   }
   const warmFunctions = await warmFunctionsRss(origin.port, 1000);
+  const workers = await workersBenchmark({ pid: origin.proc.pid!, port: origin.port, cpu: () => cpuMicros(origin) }, DURATION_S, CONNECTIONS);
   await stop(origin);
   const isolateRss = await isolateMemory(200);
   const micro = await microBenchmark();
@@ -117,7 +119,6 @@ async function main(): Promise<void> {
   const ratioD = s.d!.rps / s.b!.rps;
   const perHookC = (s.c!.cpu - s.b!.cpu) / 2;
   const perHookD = (s.d!.cpu - s.b!.cpu) / 4;
-  const check = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
   console.log('\n| figure | value | target |');
   console.log('|---|---:|---|');
   console.log(`| (b)/(a) throughput | ${fmt(s.b!.rps / s.a!.rps, 2)} | (reference) |`);
@@ -142,7 +143,32 @@ async function main(): Promise<void> {
   console.log(`| RSS of an edge node with ${wf.count} distinct warm functions | ${fmt(wf.rssAfterMb, 0)} MB (${fmt(wf.rssBeforeMb, 0)} MB before, ${wf.warmIsolates} warm isolates) | ≤ 2048 MB: ${check(wf.rssAfterMb <= 2048 && wf.warmIsolates >= wf.count)} |`);
   for (const m of micro) console.log(`| micro: ${m.name} | ${fmt(m.cpuUsPerOp, 2)} µs CPU/op | ${m.target ?? ''} |`);
   for (const m of shapes) console.log(`| warm call, ${m.name} | ${fmt(m.cpuUsPerOp, 2)} µs CPU/op | |`);
+
+  printWorkers(workers);
 }
 
-await main();
+const check = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
+
+function printWorkers(workers: WorkersResult): void {
+  console.log(`\nWorkers: \`verge serve\` with scenario (c)'s config, ${workers.cores} cores, load generator and origin ${workers.pinned ? `pinned to core ${workers.cores - 1}` : 'not pinned (no taskset)'}`);
+  console.log('\n| workers | req/s (measured) | p99 ms | edge CPU µs/req | main-thread CPU µs/req | edge cores busy | load generator + origin cores | capacity req/s | errors + non-2xx |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [label, w] of [['1', workers.one], [`auto (${workers.auto.workers})`, workers.auto]] as const) {
+    console.log(`| ${label} | ${fmt(w.rps, 0)} | ${fmt(w.p99)} | ${fmt(w.edgeCpuUsPerReq)} | ${fmt(w.mainThreadCpuUsPerReq)} | ${fmt(w.edgeCores, 2)} | ${fmt(w.loadCores, 2)} | ${fmt(w.capacityRps, 0)} | ${w.bad} |`);
+  }
+  console.log(`\n| figure | value | target |\n|---|---:|---|`);
+  console.log(`| workers: auto / one worker, measured req/s (load generator on the same cores) | ${fmt(workers.auto.rps / workers.one.rps, 2)} | (reference) |`);
+  console.log(`| workers: auto / one worker, capacity (load generator elsewhere) | ${fmt(workers.capacityRatio, 2)} | ≥ 1.6: ${check(workers.capacityRatio >= 1.6)} |`);
+}
+
+/** `BENCH_ONLY=workers npm run bench`: the workers scenario alone (it starts its own origin). */
+async function workersOnly(): Promise<void> {
+  console.log(`Verge bench, workers scenario only: ${CONNECTIONS} connections, ${DURATION_S} s per run, node ${process.version}`);
+  const origin = await startChild('./origin-server.ts', [], 'stdout');
+  printWorkers(await workersBenchmark({ pid: origin.proc.pid!, port: origin.port, cpu: () => cpuMicros(origin) }, DURATION_S, CONNECTIONS));
+  await stop(origin);
+}
+
+if (process.env.BENCH_ONLY === 'workers') await workersOnly();
+else await main();
 process.exit(0);

@@ -1,95 +1,102 @@
-import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../config/load-config.ts';
-import type { VergeConfig } from '../config/types.ts';
+import { loadConfig, type RawConfigSource } from '../config/load-config.ts';
+import type { VergeConfig, WorkersSetting } from '../config/types.ts';
 import { startStaticSite, type StaticSite } from '../demo/static-site.ts';
 import { ConfigError, VergeError } from '../errors/verge-error.ts';
-import { createLogger } from '../observability/logger.ts';
-import { startEdgeNode } from '../proxy/edge-node.ts';
+import { loadFunctionVersion } from '../runtime/function-version.ts';
+import { flushLogger } from '../observability/logger.ts';
+import { startSupervisor, WorkerStartError, type Supervisor } from '../proxy/supervisor.ts';
+import { createSharedStdoutLogger } from './shared-stdout-logger.ts';
+import { DEMO_SITE, readServeConfig, type WorkerSettings } from './serve-config.ts';
 
 export interface ServeOptions {
   readonly configPath: string | undefined;
   readonly demo: boolean;
   readonly port: number | undefined;
   readonly watch: boolean;
+  /** `--workers`: overrides the config file's `workers`. */
+  readonly workers?: WorkersSetting;
 }
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DEMO_CONFIG = `${REPO_ROOT}examples/verge.demo.yaml`;
-const DEMO_SITE = `${REPO_ROOT}examples/site`;
-const DEMO_ORIGIN_PLACEHOLDER = 'http://127.0.0.1:8081';
+const WORKER_SCRIPT = fileURLToPath(new URL('./serve-worker.ts', import.meta.url));
 
-/** `verge serve`: runs an edge node until SIGTERM/SIGINT, then drains in-flight requests. */
+/**
+ * `verge serve`: validates the configuration, then runs the edge node as a supervisor with one
+ * worker process per core (src/proxy/supervisor.ts) until SIGTERM/SIGINT, which drains every worker.
+ */
 export async function serveCommand(options: ServeOptions): Promise<number> {
-  const logger = createLogger();
-  // A stray rejected promise is a bug of ours, but it must cost at most the request it belonged to:
-  // log it instead of letting Node's default end the process (an uncaught exception still does, and
-  // the supervisor of a later issue restarts the worker).
+  const logger = createSharedStdoutLogger();
+  // The supervisor going down takes every worker with it: a stray rejected promise is logged, never fatal.
   process.on('unhandledRejection', (reason) => {
-    logger.error({ type: 'error', code: 'VERGE_ERR_INTERNAL', err: reason instanceof Error ? reason.stack : String(reason) }, 'Unhandled promise rejection');
+    logger.error({ type: 'error', code: 'VERGE_ERR_INTERNAL', err: reason instanceof Error ? reason.stack : String(reason) }, 'Unhandled promise rejection in the supervisor');
   });
   let site: StaticSite | undefined;
+  let raw: RawConfigSource;
   let config: VergeConfig;
   try {
     if (options.demo) {
-      // The demo fronts ORIGIN_URL when given, otherwise a static site served by this same process.
-      const originUrl = process.env.ORIGIN_URL ?? (site = await startStaticSite(DEMO_SITE)).url;
-      config = await loadDemoConfig(originUrl);
+      // The demo fronts ORIGIN_URL when given, otherwise a static site served by the supervisor
+      // (it stands for the origin, which is not the edge node's request handling).
+      const demoOriginUrl = process.env.ORIGIN_URL ?? (site = await startStaticSite(DEMO_SITE)).url;
+      raw = await readServeConfig({ demoOriginUrl });
     } else {
-      config = await loadConfig(options.configPath!);
+      raw = await readServeConfig({ configPath: options.configPath! });
     }
+    // Validated here once, so a bad file is reported before any worker starts.
+    config = await loadConfig(raw);
+    // Every function bundled and module-checked here too (esbuild, no isolates): a function that
+    // cannot load stops startup with its message, rather than every worker failing the same way.
+    await Promise.all(config.functions.map((fn) => loadFunctionVersion(fn)));
   } catch (err) {
     await site?.close();
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }
-    throw err;
-  }
-  let node;
-  try {
-    node = await startEdgeNode(config, { logger, port: options.port, watch: options.watch || options.demo });
-  } catch (err) {
-    await site?.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    // A function that cannot load (a missing module, a broken package) stops startup, like a config error.
-    if (err instanceof VergeError && code === 'VERGE_ERR_FUNCTION_LOAD') {
+    if (err instanceof VergeError && err.code === 'VERGE_ERR_FUNCTION_LOAD') {
       process.stderr.write(`verge serve: ${err.message}\n`);
       return 1;
     }
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      const port = options.port ?? config.listen.port;
-      process.stderr.write(`verge serve: cannot listen on ${config.listen.host}:${port} (${code}). Is another server using it? Pick another with --port N.\n`);
-      return 1;
-    }
     throw err;
   }
-  if (options.demo) {
-    process.stderr.write(`\nVerge demo: ${node.url} → ${site ? `demo site ${site.url}` : process.env.ORIGIN_URL}\nTry: curl -i ${node.url}/\n\n`);
-  }
-  await new Promise<void>((resolve) => {
-    // Stay subscribed: a second Ctrl-C (the terminal signals the whole process group) must not
-    // kill the process halfway through the drain.
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ type: 'signal', signal }, `Received ${signal}: draining in-flight requests`);
-      resolve();
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  });
-  await node.close();
-  await site?.close();
-  return 0;
-}
+  const setting = options.workers ?? config.workers;
+  const workers = setting === 'auto' ? availableParallelism() : setting;
+  const port = options.port ?? config.listen.port;
+  const workerData = (workerPort: number): WorkerSettings => ({ config: raw, port: workerPort, watch: options.watch || options.demo });
+  // Stay subscribed from the start: a signal during startup must not kill the supervisor and orphan
+  // its workers, and a second Ctrl-C must not cut the drain short.
+  let onSignal: (signal: string) => void = () => undefined;
+  const signalled = new Promise<string>((resolve) => (onSignal = resolve));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
 
-/** The demo config with its placeholder origin pointed at the real URL, validated like any config. */
-async function loadDemoConfig(originUrl: string): Promise<VergeConfig> {
-  const raw = parseYaml(await readFile(DEMO_CONFIG, 'utf8')) as { origins: { url: string }[] };
-  for (const origin of raw.origins) if (origin.url === DEMO_ORIGIN_PLACEHOLDER) origin.url = originUrl;
-  return loadConfig({ raw, baseDir: dirname(DEMO_CONFIG), sourceName: `${DEMO_CONFIG} (origin ${originUrl})` });
+  let supervisor: Supervisor;
+  try {
+    supervisor = await startSupervisor({ workers, workerScript: WORKER_SCRIPT, host: config.listen.host, port, workerData, logger });
+  } catch (err) {
+    await site?.close();
+    await flushLogger(logger);
+    if (!(err instanceof WorkerStartError)) throw err;
+    if (err.code !== undefined) {
+      process.stderr.write(`verge serve: cannot listen on ${config.listen.host}:${port} (${err.code}). Is another server using it? Pick another with --port N.\n`);
+    } else {
+      process.stderr.write(`verge serve: workers cannot start: ${err.message}\n`);
+    }
+    return 1;
+  }
+  if (options.demo) {
+    process.stderr.write(`\nVerge demo: ${supervisor.url} → ${site ? `demo site ${site.url}` : process.env.ORIGIN_URL}\nTry: curl -i ${supervisor.url}/\n\n`);
+  }
+  const outcome = await Promise.race([signalled.then((signal) => ({ signal })), supervisor.gaveUp.then((reason) => ({ reason }))]);
+  if ('signal' in outcome) logger.info({ type: 'signal', signal: outcome.signal }, `Received ${outcome.signal}: draining every worker`);
+  await supervisor.stop();
+  await site?.close();
+  logger.info({ type: 'stopped' }, 'Verge supervisor stopped');
+  await flushLogger(logger);
+  if ('reason' in outcome) {
+    process.stderr.write(`verge serve: workers cannot start: ${outcome.reason}\n`);
+    return 1;
+  }
+  return 0;
 }

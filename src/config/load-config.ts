@@ -30,7 +30,16 @@ export interface RawConfigSource {
  * @throws ConfigError listing every problem, e.g. `behaviors[2].functions.viewer-request.name: …`
  */
 export async function loadConfig(source: string | RawConfigSource): Promise<VergeConfig> {
-  if (typeof source !== 'string') return parseConfig(source.raw, source.baseDir, source.sourceName);
+  const { raw, baseDir, sourceName } = typeof source === 'string' ? await readConfigFile(source) : source;
+  return parseConfig(raw, baseDir, sourceName);
+}
+
+/**
+ * Reads and parses a YAML or JSON config file without validating it: a plain value that can cross a
+ * process boundary (the supervisor reads the file once and its workers validate the same value).
+ * @throws ConfigError when the file is missing, unreadable or not valid YAML/JSON
+ */
+export async function readConfigFile(source: string): Promise<RawConfigSource> {
   const file = path.resolve(source);
   const format = formatOf(file);
   if (format === undefined) {
@@ -43,7 +52,7 @@ export async function loadConfig(source: string | RawConfigSource): Promise<Verg
     throw new ConfigError([{ path: '', message: `cannot read ${file}: ${errorText(error)}` }], source);
   }
   const raw = format === 'yaml' ? parseYaml(text, source) : parseJson(text, source);
-  return parseConfig(raw, path.dirname(file), source);
+  return { raw, baseDir: path.dirname(file), sourceName: source };
 }
 
 /**
@@ -209,6 +218,7 @@ function toVergeConfig(data: ParsedConfig, baseDir: string): VergeConfig {
     })),
     errors: data.errors,
     runtime: data.runtime,
+    workers: data.workers,
     baseDir,
   };
 }

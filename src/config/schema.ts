@@ -178,6 +178,12 @@ export const runtimeSchema = strict({
   maxWarmIsolates: intIn(1, 1_000_000).default(1_000),
   maxWarmMemoryMb: intIn(1, 1_048_576).default(2_048),
 });
+// One worker process per core by default: the node is meant to use the whole machine, and in-process
+// edge nodes (tests, embedding) never read this option. `workers: 1` keeps one worker (still supervised).
+const WORKERS_RULE = 'must be "auto" or a whole number from 1 to 256';
+export const workersSchema = z
+  .union([z.literal('auto'), z.int({ error: WORKERS_RULE }).min(1, WORKERS_RULE).max(256, WORKERS_RULE)], { error: WORKERS_RULE })
+  .default('auto');
 
 /** The whole file, option by option; `crossFieldIssues` adds the rules between options. */
 export const configSchema = strict({
@@ -190,6 +196,7 @@ export const configSchema = strict({
   behaviors: z.array(behaviorSchema).min(1, 'at least one behavior is required'),
   errors: errorsSchema.prefault({}),
   runtime: runtimeSchema.prefault({}),
+  workers: workersSchema,
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -90,6 +90,8 @@ export interface RuntimeConfig {
   /** Budget over the idle warm isolates' heap sizes, least recently used evicted first. */
   readonly maxWarmMemoryMb: number;
 }
+/** `auto` or a count from 1 to 256. */
+export type WorkersSetting = number | 'auto';
 
 export interface VergeConfig {
   readonly listen: ListenConfig;
@@ -102,6 +104,8 @@ export interface VergeConfig {
   readonly behaviors: readonly BehaviorConfig[];
   readonly errors: ErrorsConfig;
   readonly runtime: RuntimeConfig;
+  /** Worker processes `verge serve` runs under its supervisor: `auto` is one per core (os.availableParallelism()). */
+  readonly workers: WorkersSetting;
   /** The directory relative paths were resolved against (the config file's directory). */
   readonly baseDir: string;
 }

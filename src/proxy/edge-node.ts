@@ -16,6 +16,11 @@ export interface EdgeNodeOptions {
   readonly watch?: boolean;
   /** Overrides config.listen.port (0 = any free port). */
   readonly port?: number;
+  /**
+   * Listen with SO_REUSEPORT on a socket of this process's own (`exclusive`, even in a cluster
+   * worker): the workers of `verge serve` each do, and the kernel spreads connections among them.
+   */
+  readonly reusePort?: boolean;
   /** Warm isolates kept across all function versions; overrides config.runtime.maxWarmIsolates. */
   readonly maxWarmIsolates?: number;
   /** How long a call may run on the node's thread before its version moves to the thread pool. */
@@ -74,7 +79,8 @@ export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOption
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? config.listen.port, config.listen.host, () => resolve());
+    const reusePort = options.reusePort ?? false;
+    server.listen({ port: options.port ?? config.listen.port, host: config.listen.host, exclusive: reusePort, reusePort }, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;

@@ -50,7 +50,7 @@ describe('options checked one by one', () => {
 
   test('an unknown top-level key is named in the path', () => {
     expect(issuesOf({ ...validRaw(), cache: {} })).toEqual([
-      'cache: unknown option; allowed here: listen, location, distribution, origins, functions, keyValueStores, behaviors, errors, runtime',
+      'cache: unknown option; allowed here: listen, location, distribution, origins, functions, keyValueStores, behaviors, errors, runtime, workers',
     ]);
   });
 
@@ -78,6 +78,15 @@ describe('options checked one by one', () => {
   test('a location outside [a-z0-9-] is rejected', () => {
     expect(issuesOf({ ...validRaw(), location: 'us-east-1' })).toEqual([]);
     expect(issuesOf({ ...validRaw(), location: 'US East' })).toEqual(['location: must match [a-z0-9-]+']);
+  });
+
+  test('workers is auto by default and accepts auto or a count from 1 to 256', () => {
+    expect(parseConfig(validRaw(), baseDir).workers).toBe('auto');
+    expect(parseConfig({ ...validRaw(), workers: 3 }, baseDir).workers).toBe(3);
+    expect(issuesOf({ ...validRaw(), workers: 'auto' })).toEqual([]);
+    for (const bad of [0, 257, 1.5, 'all', '2']) {
+      expect(issuesOf({ ...validRaw(), workers: bad }), String(bad)).toEqual(['workers: must be "auto" or a whole number from 1 to 256']);
+    }
   });
 
   test('executionErrorStatus accepts 500 and 503 only', () => {

@@ -1,0 +1,56 @@
+/**
+ * One worker process of `verge serve` (the module the supervisor forks, see src/proxy/supervisor.ts):
+ * loads the configuration, runs one edge node on the port the workers share (SO_REUSEPORT), tells the supervisor
+ * when it listens, and drains on SIGTERM or SIGINT. Its settings come in the supervisor's start message.
+ */
+import { once } from 'node:events';
+import { parseConfig } from '../config/load-config.ts';
+import { ConfigError } from '../errors/verge-error.ts';
+import { startEdgeNode } from '../proxy/edge-node.ts';
+import type { StartMessage, WorkerMessage } from '../proxy/supervisor.ts';
+import type { WorkerSettings } from './serve-config.ts';
+import { createSharedStdoutLogger } from './shared-stdout-logger.ts';
+
+if (process.send === undefined) {
+  process.stderr.write('verge: serve-worker.ts runs only as a worker forked by `verge serve`\n');
+  process.exit(2);
+}
+const tell = (message: WorkerMessage): Promise<void> => new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+const started = once(process, 'message') as Promise<[StartMessage]>;
+void tell({ type: 'verge:hello' });
+const settings = (await started)[0].data as WorkerSettings;
+
+const logger = createSharedStdoutLogger();
+// A stray rejected promise is a bug of ours, but it must cost at most the request it belonged to:
+// log it instead of letting Node's default end the process (an uncaught exception still does, and
+// the supervisor replaces the worker).
+process.on('unhandledRejection', (reason) => {
+  logger.error({ type: 'error', code: 'VERGE_ERR_INTERNAL', err: reason instanceof Error ? reason.stack : String(reason) }, 'Unhandled promise rejection');
+});
+
+let node;
+try {
+  const config = parseConfig(settings.config.raw, settings.config.baseDir, settings.config.sourceName);
+  node = await startEdgeNode(config, { logger, port: settings.port, watch: settings.watch, reusePort: true });
+} catch (err) {
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  const message = err instanceof ConfigError || code !== undefined ? (err as Error).message : ((err as Error).stack ?? String(err));
+  // A listen error is explained once, by the supervisor; anything else is this worker's to tell.
+  if (syscall !== 'listen' && syscall !== 'bind') process.stderr.write(`verge worker ${process.pid}: cannot start: ${message}\n`);
+  // Exit only once the supervisor has the reason: it decides whether retrying can help.
+  await tell({ type: 'verge:start-failed', ...(code !== undefined ? { code } : {}), ...(syscall !== undefined ? { syscall } : {}), message });
+  process.exit(1);
+}
+void tell({ type: 'verge:ready', url: node.url, port: node.port });
+
+// Stay subscribed: a second Ctrl-C (the terminal signals the whole process group, workers included)
+// must not kill the worker halfway through its drain.
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ type: 'signal', signal }, `Received ${signal}: draining in-flight requests`);
+  void node.close().then(() => process.exit(0));
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

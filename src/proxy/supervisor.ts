@@ -1,0 +1,249 @@
+/**
+ * The supervisor (cluster primary) of `verge serve`: starts one worker process per configured
+ * worker, replaces any that dies, and drains them all on shutdown. It handles no request and no
+ * connection itself.
+ *
+ * How the workers share the port: each listens on a socket of its own with SO_REUSEPORT, and the
+ * kernel spreads incoming connections among them by a hash of the connection. Measured here with
+ * 32 keep-alive connections opened at once (as autocannon and many browsers do), against node:cluster's
+ * two shared-socket modes:
+ * - SCHED_RR (Node's default on Linux: the primary accepts and hands connections out in turn) splits
+ *   them evenly, but a connection handed to a worker the moment it was SIGKILLed stayed open and
+ *   unanswered for good (Node's RoundRobinHandle never closes a handle whose handoff went
+ *   unacknowledged), where only the dead worker's in-flight requests may *fail*; and the primary
+ *   pays an IPC message per connection.
+ * - SCHED_NONE (every worker accepts from one shared queue) let one worker take 31 of 32 connections
+ *   in one run, 25 of 32 in another: whichever worker wakes first accepts the whole burst.
+ * - SO_REUSEPORT split them 16/16, 15/17, 19/13, 11/21 over five runs, with no primary involvement.
+ *   Its costs: connections waiting in a worker's own accept queue when it dies are reset with it,
+ *   and a worker stuck inside an isolate call keeps receiving its share; both cost only requests
+ *   sent to that worker.
+ * node:cluster still forks the workers: its IPC channel carries the start and ready messages, and a
+ * worker exits by itself when that channel closes, so a killed supervisor leaves no orphans.
+ *
+ * Why workers at all: isolated-vm can answer a catastrophic allocation inside an isolate by
+ * aborting the whole process (V8's fatal OOM handler, see edge-functions/fixtures/
+ * heap-oom-aborts-process.js). In a worker that costs only the requests in flight on it.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:net';
+import type { Logger } from '../observability/logger.ts';
+
+/** What a worker tells the supervisor over the IPC channel. */
+export type WorkerMessage =
+  | { readonly type: 'verge:hello' }
+  | { readonly type: 'verge:ready'; readonly url: string; readonly port: number }
+  | { readonly type: 'verge:start-failed'; readonly code?: string; readonly syscall?: string; readonly message: string };
+
+/** The supervisor's answer to `verge:hello` (asked for, not pushed: a message sent before the worker listens is lost). */
+export interface StartMessage {
+  readonly type: 'verge:start';
+  readonly data: unknown;
+}
+
+export interface SupervisorOptions {
+  /** Worker processes to keep running (≥ 1). */
+  readonly workers: number;
+  /** The module each worker runs; it must send `verge:ready` once it listens. */
+  readonly workerScript: string;
+  readonly host: string;
+  /** The port every worker listens on; 0 lets the first worker pick a free one, which the others then share. */
+  readonly port: number;
+  /** What a worker gets in its start message (its settings, for the given port); plain data that survives IPC. */
+  readonly workerData: (port: number) => unknown;
+  readonly logger: Logger;
+  /** How long a worker may drain on shutdown before it is killed (its own drain is 30 s). */
+  readonly stopTimeoutMs?: number;
+  /** Consecutive workers that may die before getting ready, with none serving, before the supervisor gives up. */
+  readonly maxStartFailures?: number;
+}
+
+export interface Supervisor {
+  /** `http://host:port` the workers share. */
+  readonly url: string;
+  /** The pids of the workers currently running. */
+  pids(): number[];
+  /** Settles when workers can no longer be started (a crash loop with none serving); the message says why. */
+  readonly gaveUp: Promise<string>;
+  /** Drains every worker (SIGTERM) and waits for all of them to exit. */
+  stop(): Promise<void>;
+}
+
+/** Workers could not start; `code` is the listen error (EADDRINUSE, …) when that was the cause. */
+export class WorkerStartError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.name = 'WorkerStartError';
+    this.code = code;
+  }
+}
+
+// A listen error is the same for every worker and every retry: stop at once.
+const LISTEN_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
+const BACKOFF_START_MS = 100;
+const BACKOFF_MAX_MS = 10_000;
+
+interface Slot {
+  worker: Worker;
+  readonly startedAt: number;
+  ready: boolean;
+  startFailure?: WorkerMessage & { type: 'verge:start-failed' };
+}
+
+/**
+ * Forks the workers and resolves once every one of them listens.
+ * @throws WorkerStartError when they cannot start (a port in use, or every attempt dying at startup)
+ */
+export async function startSupervisor(options: SupervisorOptions): Promise<Supervisor> {
+  const { logger } = options;
+  const maxStartFailures = options.maxStartFailures ?? 5;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 35_000;
+  cluster.setupPrimary({
+    exec: options.workerScript,
+    args: [],
+    // isolated-vm needs --no-node-snapshot on Node >= 20 (its README); bin/verge.js gives it to the
+    // primary, and workers must have it too.
+    execArgv: [...new Set([...process.execArgv, '--no-node-snapshot'])],
+  });
+
+  // SO_REUSEPORT would let the workers join another server that also set it on this port (a second
+  // Verge, say) and silently split its traffic: bind once without it first, so a port in use is
+  // EADDRINUSE as for any server.
+  if (options.port !== 0) await checkPortFree(options.host, options.port);
+
+  const slots = new Map<number, Slot>(); // by worker id
+  let port = options.port;
+  let url = '';
+  let stopping = false;
+  let startFailures = 0; // consecutive deaths before ready
+  let started = false;
+  let resolveGaveUp!: (why: string) => void;
+  const gaveUp = new Promise<string>((resolve) => (resolveGaveUp = resolve));
+  let settleStart!: { resolve: () => void; reject: (err: WorkerStartError) => void };
+  const allReady = new Promise<void>((resolve, reject) => (settleStart = { resolve, reject }));
+
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    const slot: Slot = { worker, startedAt: Date.now(), ready: false };
+    slots.set(worker.id, slot);
+    worker.on('message', (message: WorkerMessage) => onMessage(slot, message));
+    worker.on('exit', (code, signal) => onExit(slot, code, signal));
+    return worker;
+  };
+
+  const onMessage = (slot: Slot, message: WorkerMessage): void => {
+    if (message?.type === 'verge:hello') {
+      const start: StartMessage = { type: 'verge:start', data: options.workerData(port) };
+      slot.worker.send(start);
+    } else if (message?.type === 'verge:ready') {
+      slot.ready = true;
+      startFailures = 0;
+      url = message.url;
+      // With port 0 the first worker to listen picks the port; only then can the others join it.
+      if (port === 0) {
+        port = message.port;
+        for (let i = slots.size; i < options.workers; i++) fork();
+      }
+      if (!started && [...slots.values()].every((s) => s.ready) && slots.size === options.workers) {
+        started = true;
+        settleStart.resolve();
+      }
+    } else if (message?.type === 'verge:start-failed') {
+      slot.startFailure = message;
+    }
+  };
+
+  const onExit = (slot: Slot, code: number | null, signal: string | null): void => {
+    slots.delete(slot.worker.id);
+    const pid = slot.worker.process.pid;
+    if (stopping) return;
+    const uptimeMs = Date.now() - slot.startedAt;
+    const failure = slot.startFailure;
+    if (!slot.ready && failure?.code !== undefined && LISTEN_ERRORS.has(failure.code) && (failure.syscall === 'listen' || failure.syscall === 'bind')) {
+      giveUp(failure.message, failure.code);
+      return;
+    }
+    let delayMs = 0;
+    if (!slot.ready) {
+      startFailures++;
+      const serving = [...slots.values()].some((s) => s.ready);
+      if (!serving && startFailures >= maxStartFailures) {
+        giveUp(`${startFailures} workers in a row exited before they could serve (the last with ${describeExit(code, signal)}${failure ? `: ${failure.message}` : ''})`);
+        return;
+      }
+      // A worker that cannot start will likely fail again: back off instead of forking in a loop.
+      delayMs = Math.min(BACKOFF_START_MS * 2 ** (startFailures - 1), BACKOFF_MAX_MS);
+    }
+    // Logged once the replacement exists, so the line names both pids.
+    setTimeout(() => {
+      if (stopping) return;
+      const replacement = fork();
+      logger.error(
+        {
+          type: 'worker-replaced',
+          pid,
+          exitCode: code,
+          signal,
+          uptimeMs,
+          wasServing: slot.ready,
+          ...(failure ? { startError: failure.message } : {}),
+          replacementPid: replacement.process.pid,
+          delayMs,
+        },
+        slot.ready
+          ? `Worker ${pid} exited (${describeExit(code, signal)}); requests in flight on it failed; replaced by worker ${replacement.process.pid}`
+          : `Worker ${pid} exited before it could serve (${describeExit(code, signal)}); retried as worker ${replacement.process.pid} after ${delayMs} ms`,
+      );
+    }, delayMs);
+  };
+
+  const giveUp = (why: string, code?: string): void => {
+    if (stopping) return;
+    logger.fatal({ type: 'workers-cannot-start', reason: why, ...(code ? { code } : {}) }, `Workers cannot start: ${why}`);
+    void stop().then(() => {
+      if (!started) settleStart.reject(new WorkerStartError(why, code));
+      else resolveGaveUp(why);
+    });
+  };
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping = true;
+    stopped ??= Promise.all(
+      [...slots.values()].map(({ worker }) => {
+        if (worker.isDead()) return undefined;
+        return new Promise<void>((resolve) => {
+          const timer = setTimeout(() => worker.process.kill('SIGKILL'), stopTimeoutMs);
+          worker.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          // The worker drains its in-flight requests on SIGTERM, then exits 0.
+          worker.process.kill('SIGTERM');
+        });
+      }),
+    ).then(() => undefined);
+    return stopped;
+  };
+
+  for (let i = 0; i < (port === 0 ? 1 : options.workers); i++) fork();
+  return allReady.then(() => {
+    const pids = () => [...slots.values()].filter((s) => !s.worker.isDead()).map((s) => s.worker.process.pid!);
+    logger.info({ type: 'workers-ready', url, workers: options.workers, pids: pids() }, `Verge supervisor: ${options.workers} worker(s) serving ${url}`);
+    return { url, pids, gaveUp, stop };
+  });
+}
+
+/** Throws WorkerStartError (EADDRINUSE, EACCES, …) when host:port cannot be listened on. */
+function checkPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(new WorkerStartError(err.message, err.code)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+function describeExit(code: number | null, signal: string | null): string {
+  return signal !== null ? `signal ${signal}` : `exit code ${code}`;
+}
