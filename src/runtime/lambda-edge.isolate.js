@@ -47,6 +47,8 @@
   const PromiseThen = uncurryThis(Promise.prototype.then);
   const FunctionCall = uncurryThis(Function.prototype.call);
   const keys = Object.keys;
+  const ObjectHasOwn = Object.hasOwn;
+  const ObjectDefineProperty = Object.defineProperty;
   const NumberCtor = Number;
   const MathMin = Math.min;
   const MathMax = Math.max;
@@ -279,9 +281,10 @@
       const key = parts[i];
       const lower = StringToLowerCase(key);
       const entry = { key, value: parts[i + 1] };
-      const list = headers[lower];
-      if (list === undefined) headers[lower] = [entry];
-      else ArrayPush(list, entry);
+      // Names come from the viewer: a header named `__proto__` must become an own data property, never
+      // an assignment to Object.prototype, which would outlive the request in a warm isolate.
+      if (!ObjectHasOwn(headers, lower)) ObjectDefineProperty(headers, lower, { value: [entry], writable: true, enumerable: true, configurable: true });
+      else ArrayPush(headers[lower], entry);
     }
     return headers;
   }

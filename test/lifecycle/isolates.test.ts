@@ -50,10 +50,14 @@ beforeAll(async () => {
           module: typeof module, importMeta: 'n/a', fetch: typeof fetch, ivm: typeof ivm, _ivm: typeof _ivm,
         }) });`,
       ),
+      fn('proto-header', `exports.handler = async (event) => {
+        const h = event.Records[0].cf.request.headers;
+        return { status: '200', body: JSON.stringify({ own: Object.hasOwn(h, '__proto__') ? h['__proto__'][0].value : null, polluted: ({}).length === undefined ? 'no' : 'yes' }) };
+      };`),
       fn('use-process-env', `exports.handler = async () => ({ status: '200', body: process.env.HOME });`),
     ],
     behaviors: [
-      ...['async-after-timeout', 'counter-a', 'counter-b', 'counter-throw', 'counter-loop', 'counter-reject', 'set-global', 'read-global', 'probe-host', 'use-process-env'].map(
+      ...['async-after-timeout', 'counter-a', 'counter-b', 'counter-throw', 'counter-loop', 'counter-reject', 'set-global', 'read-global', 'probe-host', 'use-process-env', 'proto-header'].map(
         (name) => ({ pathPattern: `/${name}`, originId: 'o', functions: { 'viewer-request': { name } } }),
       ),
     ],
@@ -129,4 +133,11 @@ describe('isolation', () => {
   });
 
   // A function importing a module the sandbox lacks ('fs') now fails when it loads: test/bundle/module-check.test.ts.
+
+  test('a header named __proto__ is an own property of headers and pollutes nothing, in this request or the next', async () => {
+    const first = await send(`${edge.url}/proto-header`, { headers: Object.fromEntries([['__proto__', 'x']]) });
+    expect(JSON.parse(first.text)).toEqual({ own: 'x', polluted: 'no' });
+    const next = await send(`${edge.url}/proto-header`);
+    expect(JSON.parse(next.text)).toEqual({ own: null, polluted: 'no' });
+  });
 });
