@@ -1,5 +1,5 @@
 import type { EventType, FunctionAssociation } from '../config/types.ts';
-import { LambdaValidationError } from '../errors/function-errors.ts';
+import { LambdaLimitExceededError, LambdaValidationError } from '../errors/function-errors.ts';
 import { asCloudFrontFunctionError } from '../errors/cloudfront-function-errors.ts';
 import { VergeError } from '../errors/verge-error.ts';
 import type { CacheStatus } from '../cache/cache-status.ts';
@@ -8,7 +8,7 @@ import { logEndAndReport, logFunctionConsole, logStart, type InvocationLogFields
 import type { Logger } from '../observability/logger.ts';
 import type { FunctionRegistry } from '../runtime/function-registry.ts';
 import { CallBatch } from '../runtime/call-batch.ts';
-import type { FunctionRuntime } from '../runtime/function-runtime.ts';
+import type { FunctionRuntime, InvokeOutcome } from '../runtime/function-runtime.ts';
 import type { FunctionVersion } from '../runtime/function-version.ts';
 import type { WireEvent } from '../runtime/isolate-instance.ts';
 import { validateRequestHookResult, validateResponseHookResult, type RequestHookResult, type ResponseHookResult } from './cf-result.ts';
@@ -94,13 +94,21 @@ export class HookRunner {
     const fields: InvocationLogFields = { function: version.name, version: version.version, eventType, requestId };
     const logger = this.logger;
     logStart(logger, fields);
-    const { result, report } = await this.batch.run(version.key, () =>
-      this.runtime.invoke({ version, event, requestId, onConsole: (level, line) => logFunctionConsole(logger, fields, level, line) }),
-    );
+    const who = { function: version.name, version: version.version, eventType };
+    let outcome: InvokeOutcome;
+    try {
+      outcome = await this.batch.run(version.key, () =>
+        this.runtime.invoke({ version, event, requestId, onConsole: (level, line) => logFunctionConsole(logger, fields, level, line) }),
+      );
+    } catch (err) {
+      // Refused before it ran (throttled): no REPORT, but the error log line names the event too.
+      if (err instanceof LambdaLimitExceededError) Object.assign(err.details, who);
+      throw err;
+    }
+    const { result, report } = outcome;
     const err = result.ok ? undefined : result.error;
     logEndAndReport(logger, fields, report, err === undefined ? 'ok' : 'shape' in err ? 'VERGE_ERR_FUNCTION_INVALID_RESULT' : err.code);
     if (err === undefined) return (result as { value: string }).value;
-    const who = { function: version.name, version: version.version, eventType };
     if ('shape' in err) throw new LambdaValidationError(`The ${eventType} function returned an invalid result: ${err.message}`, who);
     Object.assign(err.details, who);
     throw err;

@@ -67,6 +67,7 @@ describe('reserved concurrency', () => {
     const line = await eventually(() => edge.logs.find((l) => l.type === 'error' && l.requestId === requestId(over)));
     expect(line.code).toBe('VERGE_ERR_FUNCTION_THROTTLED');
     expect(line.function).toBe('holds-concurrency');
+    expect(line.eventType).toBe('viewer-request');
     expect(line.level).toBe('warn');
     // Throttled, not queued: it was answered while the first invocation was still running.
     const first = await held;
