@@ -42,13 +42,11 @@ export interface RuntimeUnderTest {
   readonly functionFields: Record<string, unknown>;
 }
 
-/**
- * The runtimes cold starts are measured for. The CloudFront Functions runtime joins with one entry:
- * { label: 'CloudFront Functions', source: 'function handler(event) { return event.request; }',
- *   functionFields: { runtime: 'cloudfront-js-2.0' } }
- */
+/** The runtimes cold starts are measured for, each with its smallest realistic viewer-request function. */
 export const RUNTIMES: readonly RuntimeUnderTest[] = [
   { label: 'Lambda@Edge (nodejs-edge)', source: readFileSync(fn('viewer-request'), 'utf8'), functionFields: {} },
+  { label: 'Lambda@Edge using crypto + querystring', source: readFileSync(fn('viewer-request-modules'), 'utf8'), functionFields: {} },
+  { label: 'CloudFront Functions (cloudfront-js-2.0)', source: readFileSync(fn('cff-viewer-request'), 'utf8'), functionFields: { runtime: 'cloudfront-js-2.0', timeoutMs: 1000 } },
 ];
 
 /** `count` distinct functions (distinct code, so distinct versions), each on its own path. */

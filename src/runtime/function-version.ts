@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type ivm from 'isolated-vm';
 import type { FunctionConfig, FunctionRuntime, KeyValueStoreConfig } from '../config/types.ts';
 import { prepareCloudFrontFunction } from './cff-loader.ts';
+import { withoutCommentsAsync } from './sandbox/sandbox-plan.ts';
 import { bundleFunction, type FunctionBundle } from './bundle/bundle-function.ts';
 
 /** How user code is evaluated: CommonJS (`exports.handler`) or an ES module (`export const handler`). */
@@ -37,6 +38,8 @@ export interface FunctionVersion {
   /** Not part of the key: changing it needs no new isolates. Undefined = unreserved. */
   readonly reservedConcurrency: number | undefined;
   kind: ModuleKind | undefined;
+  /** The code without comments, which the sandbox scans for the modules and globals it uses. */
+  scannedCode: string | undefined;
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
   /**
    * 'sync' calls run on the node's thread (cheapest: ~1 µs a call) but a slow call would hold up every
@@ -52,7 +55,10 @@ export interface FunctionVersion {
  * esbuild's service process, off the node's thread. Throws VERGE_ERR_FUNCTION_LOAD naming the problem.
  */
 export async function loadFunctionVersion(config: FunctionConfig): Promise<FunctionVersion> {
-  return createFunctionVersion(config, await bundleFunction(config));
+  const version = createFunctionVersion(config, await bundleFunction(config));
+  // Scanned now, off this thread, rather than at the version's first cold start on a request's path.
+  if (version.runtime === 'nodejs-edge') version.scannedCode = await withoutCommentsAsync(version.code);
+  return version;
 }
 
 /** `source` is the bundle, or the code of a single-file function given as a string (benchmarks, tests). */
@@ -80,6 +86,7 @@ export function createFunctionVersion(config: FunctionConfig, source: string | (
     inputsHash: bundle.inputsHash ?? '',
     reservedConcurrency: config.reservedConcurrency,
     kind: undefined,
+    scannedCode: undefined,
     cachedData: undefined,
     mode: 'sync',
   };

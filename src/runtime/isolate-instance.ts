@@ -14,12 +14,12 @@ const CJS_SUFFIX = '\n})';
 
 let nextInstanceId = 1;
 
-/** A version's code without comments, scanned for the sandbox units it needs (once per version). */
-const scannedCode = new WeakMap<FunctionVersion, string>();
+/**
+ * A version's code without comments, scanned for the sandbox units it needs: made when the version
+ * loaded (function-version.ts), or here once for versions made without loading (tests, benchmarks).
+ */
 function codeToScan(v: FunctionVersion): string {
-  let code = scannedCode.get(v);
-  if (code === undefined) scannedCode.set(v, (code = withoutComments(v.code)));
-  return code;
+  return (v.scannedCode ??= withoutComments(v.code));
 }
 
 /**
