@@ -12,6 +12,8 @@ import { edgeConfig } from './scenarios.ts';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const NODE = process.execPath;
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p));
+/** The fixed rate each worker gets in the equal-load runs: about half of what one worker can serve here. */
+const PER_WORKER_RPS = Number(process.env.BENCH_WORKER_RPS ?? 3000);
 const CLOCK_TICKS_PER_S = 100; // USER_HZ: the unit of utime and stime in /proc/PID/stat on Linux
 
 export interface WorkersRun {
@@ -37,8 +39,14 @@ export interface WorkersResult {
   readonly pinned: boolean;
   readonly one: WorkersRun;
   readonly auto: WorkersRun;
-  /** auto's capacity over one worker's: the scaling "with the load generator elsewhere". */
+  /** auto's capacity over one worker's, from the runs at maximum load. */
   readonly capacityRatio: number;
+  /** The same two at a fixed rate per worker (`perWorkerRps` each), so each worker batches alike. */
+  readonly perWorkerRps: number;
+  readonly oneFixed: WorkersRun;
+  readonly autoFixed: WorkersRun;
+  /** auto's capacity at the fixed rate per worker over one worker's at max load: the scaling "with the load generator elsewhere". */
+  readonly capacityRatioFixed: number;
 }
 
 /** CPU time so far of processes (`/proc/PID/stat`) or threads (`/proc/PID/task/TID/stat`), in µs (Linux). */
@@ -88,8 +96,8 @@ async function startVerge(workers: number | 'auto', originPort: number, cpus: st
   return { proc, url: ready.url, pids: [proc.pid!, ...ready.pids] };
 }
 
-async function generateLoad(url: string, connections: number, durationS: number, cpus: string | undefined): Promise<{ rps: number; p99: number; requests: number; errors: number; non2xx: number; cpuUs: number }> {
-  const [cmd, ...args] = pinned(cpus, [NODE, join(ROOT, 'bench/load-generator.ts'), JSON.stringify({ url, connections, durationS })]);
+async function generateLoad(url: string, connections: number, durationS: number, cpus: string | undefined, rps?: number): Promise<{ rps: number; p99: number; requests: number; errors: number; non2xx: number; cpuUs: number }> {
+  const [cmd, ...args] = pinned(cpus, [NODE, join(ROOT, 'bench/load-generator.ts'), JSON.stringify({ url, connections, durationS, rps })]);
   const proc = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -97,7 +105,7 @@ async function generateLoad(url: string, connections: number, durationS: number,
   return JSON.parse(out) as { rps: number; p99: number; requests: number; errors: number; non2xx: number; cpuUs: number };
 }
 
-async function run(workers: number | 'auto', originCpu: () => Promise<number>, originPort: number, opts: { durationS: number; connections: number; loadCpu: string | undefined; edgeCpus: string | undefined }): Promise<WorkersRun> {
+async function run(workers: number | 'auto', originCpu: () => Promise<number>, originPort: number, opts: { durationS: number; connections: number; loadCpu: string | undefined; edgeCpus: string | undefined; rps?: number }): Promise<WorkersRun> {
   const edge = await startVerge(workers, originPort, opts.edgeCpus);
   try {
     await generateLoad(`${edge.url}/`, opts.connections, 1, opts.loadCpu); // warm-up: JIT, pools, warm isolates
@@ -108,7 +116,7 @@ async function run(workers: number | 'auto', originCpu: () => Promise<number>, o
     const mainBefore = cpuMicrosOf(mainThreads);
     const originBefore = await originCpu();
     const started = performance.now();
-    const r = await generateLoad(`${edge.url}/`, opts.connections, opts.durationS, opts.loadCpu);
+    const r = await generateLoad(`${edge.url}/`, opts.connections, opts.durationS, opts.loadCpu, opts.rps);
     const wallUs = (performance.now() - started) * 1000;
     const edgeUs = cpuMicrosOf(processes) - edgeBefore;
     const mainUs = cpuMicrosOf(mainThreads) - mainBefore;
@@ -149,7 +157,25 @@ export async function workersBenchmark(origin: { pid: number; cpu: () => Promise
     const loadCpu = canPin ? last : undefined;
     const one = await run(1, origin.cpu, origin.port, { durationS, connections, loadCpu, edgeCpus: undefined });
     const auto = await run('auto', origin.cpu, origin.port, { durationS, connections, loadCpu, edgeCpus: undefined });
-    return { cores, pinned: canPin, one, auto, capacityRatio: auto.capacityRps / one.capacityRps };
+    // At maximum load one worker alone batches more requests per event-loop turn than each of two
+    // sharing the same load generator, so its CPU per request is lower for that reason alone. At
+    // the same fixed rate per worker, each worker does the same work per turn; the load generator's
+    // and the origin's share of the cores stays small enough to leave the edge its own core.
+    const oneFixed = await run(1, origin.cpu, origin.port, { durationS, connections, loadCpu, edgeCpus: undefined, rps: PER_WORKER_RPS });
+    const autoFixed = await run('auto', origin.cpu, origin.port, { durationS, connections, loadCpu, edgeCpus: undefined, rps: PER_WORKER_RPS * cores });
+    return {
+      cores,
+      pinned: canPin,
+      one,
+      auto,
+      capacityRatio: auto.capacityRps / one.capacityRps,
+      perWorkerRps: PER_WORKER_RPS,
+      oneFixed,
+      autoFixed,
+      // One worker at its best (max load: the most batching, so the least CPU per request) against
+      // two at a moderate rate each (less batching than at max load): conservative on both sides.
+      capacityRatioFixed: autoFixed.capacityRps / one.capacityRps,
+    };
   } finally {
     if (canPin) await once(spawn(TASKSET!, ['-a', '-cp', `0-${cores - 1}`, String(origin.pid)], { stdio: 'ignore' }), 'exit');
   }
