@@ -141,8 +141,10 @@ function validateHeaderObject(value: unknown, path: string): CfHeaders {
     if (isDisallowedHeader(name)) throw invalid('origin-request', `the ${name} header cannot be added`);
     out[name] = list.map((e: unknown, i) => {
       if (!isObject(e) || typeof e.value !== 'string' || !FIELD_VALUE.test(e.value)) throw invalid('origin-request', `${path}["${name}"][${i}].value must be a header value`);
-      if (e.key !== undefined && (typeof e.key !== 'string' || e.key.toLowerCase() !== name)) throw invalid('origin-request', `${path}["${name}"][${i}].key must be "${name}" in any case`);
-      return e.key === undefined ? { value: e.value } : { key: e.key, value: e.value };
+      if (e.key !== undefined && typeof e.key !== 'string') throw invalid('origin-request', `${path}["${name}"][${i}].key must be a string`);
+      // As for every header object: the name decides the header, a `key` naming another one is dropped
+      // (sent in Title-Case like a missing key) rather than refused; see flatHeaders in lambda-edge.isolate.js.
+      return e.key === undefined || e.key.toLowerCase() !== name ? { value: e.value } : { key: e.key, value: e.value };
     });
   }
   return out;
