@@ -165,12 +165,27 @@ function validateRequestBody(eventType: 'viewer-request' | 'origin-request', val
   return { inputTruncated: false, action: 'replace', encoding, data: value.data };
 }
 
+/**
+ * An `origin.s3` a function set (AWS's content-based routing examples switch to a bucket this way).
+ * With `authMethod: "none"` CloudFront fetches a public bucket over HTTPS like any web server
+ * ("Lambda@Edge event structure", origin request: s3 fields domainName, authMethod, path,
+ * customHeaders, region), so Verge sends it on as a custom origin on https:443. Signed access
+ * (`origin-access-identity`) needs AWS credentials that Verge does not hold, and is refused.
+ */
+function s3AsCustom(s3: unknown, before: CfCustomOrigin): unknown {
+  if (!isObject(s3)) throw invalid('origin-request', 'request.origin.s3 must be an object');
+  if (s3.authMethod !== 'none') {
+    throw invalid('origin-request', `request.origin.s3.authMethod ${JSON.stringify(s3.authMethod) ?? 'undefined'} is not supported: Verge cannot sign S3 requests; use "none" (a public bucket) or a custom origin`);
+  }
+  return { domainName: s3.domainName, protocol: 'https', port: 443, path: s3.path ?? '', customHeaders: s3.customHeaders ?? {}, readTimeout: before.readTimeout };
+}
+
 function validateOrigin(value: unknown, input: EdgeRequest): CfCustomOrigin {
   const before = input.origin!;
   if (value === undefined) return before;
   if (!isObject(value)) throw invalid('origin-request', 'request.origin must be an object');
-  if (value.s3 !== undefined) throw invalid('origin-request', 'S3 origins are not supported by Verge; use a custom origin');
-  const c = value.custom;
+  if (value.s3 !== undefined && value.custom !== undefined) throw invalid('origin-request', 'request.origin must have either custom or s3, not both');
+  const c = value.s3 !== undefined ? s3AsCustom(value.s3, before) : value.custom;
   if (!isObject(c)) throw invalid('origin-request', 'request.origin.custom must be an object');
   const domainName = c.domainName;
   if (typeof domainName !== 'string' || !/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(domainName)) {
