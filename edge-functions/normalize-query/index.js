@@ -1,9 +1,11 @@
 // normalize-query — for the viewer-request event.
 //
-// AWS's published example "Normalize query string parameters to improve the cache hit ratio"
-// (Lambda@Edge example functions, "Query strings"), unchanged but for this comment: lowercases the
-// query string and sorts its parameters, so `?B=2&a=1` and `?a=1&b=2` become one cache key.
-// Callback style, with Node's `querystring` module.
+// Makes equivalent query strings identical before they reach the cache and the origin: the whole
+// query string is lower-cased and its parameters are put in alphabetical order, so `?B=2&a=1` and
+// `?a=1&b=2` become one cache key. A parameter given several times keeps all its values, in the
+// order the viewer sent them. Written in the style of a classic Lambda@Edge function: a callback
+// handler using Node's `querystring` module (the same approach as the "normalize query string
+// parameters" example in the CloudFront Developer Guide).
 //
 // Attach it in YAML:
 //   functions:
@@ -17,30 +19,21 @@
 
 const querystring = require('querystring');
 
+function normalize(query) {
+  // Lower-case first, so that `A` and `a` are one parameter.
+  const parsed = querystring.parse(query.toLowerCase());
+  const ordered = {};
+  for (const name of Object.keys(parsed).sort()) {
+    ordered[name] = parsed[name];
+  }
+  return querystring.stringify(ordered);
+}
+
 exports.handler = (event, context, callback) => {
   const request = event.Records[0].cf.request;
-  /* When you configure a distribution to forward query strings to the origin and
-   * to cache based on an allowlist of query string parameters, we recommend
-   * the following to improve the cache-hit ratio:
-   * - Always list parameters in the same order.
-   * - Use the same case for parameter names and values.
-   *
-   * This function normalizes query strings so that parameter names and values
-   * are lowercase and parameter names are in alphabetical order.
-   */
-  console.log('Query String: ', request.querystring);
-
-  const params = querystring.parse(request.querystring.toLowerCase());
-  const sortedParams = {};
-
-  Object.keys(params)
-    .sort()
-    .forEach((key) => {
-      sortedParams[key] = params[key];
-    });
-
-  // Update request querystring with normalized
-  request.querystring = querystring.stringify(sortedParams);
-
+  if (request.querystring !== '') {
+    console.log('normalizing query string', request.querystring);
+    request.querystring = normalize(request.querystring);
+  }
   callback(null, request);
 };

@@ -141,8 +141,10 @@ function validateHeaderObject(value: unknown, path: string): CfHeaders {
     if (isDisallowedHeader(name)) throw invalid('origin-request', `the ${name} header cannot be added`);
     out[name] = list.map((e: unknown, i) => {
       if (!isObject(e) || typeof e.value !== 'string' || !FIELD_VALUE.test(e.value)) throw invalid('origin-request', `${path}["${name}"][${i}].value must be a header value`);
-      if (e.key !== undefined && (typeof e.key !== 'string' || e.key.toLowerCase() !== name)) throw invalid('origin-request', `${path}["${name}"][${i}].key must be "${name}" in any case`);
-      return e.key === undefined ? { value: e.value } : { key: e.key, value: e.value };
+      if (e.key !== undefined && typeof e.key !== 'string') throw invalid('origin-request', `${path}["${name}"][${i}].key must be a string`);
+      // As for every header object: the name decides the header, a `key` naming another one is dropped
+      // (sent in Title-Case like a missing key) rather than refused; see flatHeaders in lambda-edge.isolate.js.
+      return e.key === undefined || e.key.toLowerCase() !== name ? { value: e.value } : { key: e.key, value: e.value };
     });
   }
   return out;
@@ -163,12 +165,27 @@ function validateRequestBody(eventType: 'viewer-request' | 'origin-request', val
   return { inputTruncated: false, action: 'replace', encoding, data: value.data };
 }
 
+/**
+ * An `origin.s3` a function set (AWS's content-based routing examples switch to a bucket this way).
+ * With `authMethod: "none"` CloudFront fetches a public bucket over HTTPS like any web server
+ * ("Lambda@Edge event structure", origin request: s3 fields domainName, authMethod, path,
+ * customHeaders, region), so Verge sends it on as a custom origin on https:443. Signed access
+ * (`origin-access-identity`) needs AWS credentials that Verge does not hold, and is refused.
+ */
+function s3AsCustom(s3: unknown, before: CfCustomOrigin): unknown {
+  if (!isObject(s3)) throw invalid('origin-request', 'request.origin.s3 must be an object');
+  if (s3.authMethod !== 'none') {
+    throw invalid('origin-request', `request.origin.s3.authMethod ${JSON.stringify(s3.authMethod) ?? 'undefined'} is not supported: Verge cannot sign S3 requests; use "none" (a public bucket) or a custom origin`);
+  }
+  return { domainName: s3.domainName, protocol: 'https', port: 443, path: s3.path ?? '', customHeaders: s3.customHeaders ?? {}, readTimeout: before.readTimeout };
+}
+
 function validateOrigin(value: unknown, input: EdgeRequest): CfCustomOrigin {
   const before = input.origin!;
   if (value === undefined) return before;
   if (!isObject(value)) throw invalid('origin-request', 'request.origin must be an object');
-  if (value.s3 !== undefined) throw invalid('origin-request', 'S3 origins are not supported by Verge; use a custom origin');
-  const c = value.custom;
+  if (value.s3 !== undefined && value.custom !== undefined) throw invalid('origin-request', 'request.origin must have either custom or s3, not both');
+  const c = value.s3 !== undefined ? s3AsCustom(value.s3, before) : value.custom;
   if (!isObject(c)) throw invalid('origin-request', 'request.origin.custom must be an object');
   const domainName = c.domainName;
   if (typeof domainName !== 'string' || !/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(domainName)) {

@@ -317,11 +317,13 @@
         if (entry === null || typeof entry !== 'object' || typeof entry.value !== 'string') {
           throw new ShapeError(path + '["' + name + '"][' + i + '].value must be a string');
         }
+        // The object's name decides which header this is; `key` only gives its case. A `key` naming
+        // another header is not refused: AWS's published "Override a response header" example copies
+        // the X-Amz-Meta-Last-Modified entry (key and all) under last-modified, and it is meant to set
+        // Last-Modified. So, as with a missing key, the name goes out in Title-Case.
         let key = entry.key;
-        if (key === undefined) key = titleCase(name);
-        else if (typeof key !== 'string' || StringToLowerCase(key) !== name) {
-          throw new ShapeError(path + '["' + name + '"][' + i + '].key must be the header name "' + name + '" in any case');
-        }
+        if (key !== undefined && typeof key !== 'string') throw new ShapeError(path + '["' + name + '"][' + i + '].key must be a string');
+        if (key === undefined || StringToLowerCase(key) !== name) key = titleCase(name);
         const v = entry.value;
         if (StringIndexOf(v, '\n') !== -1 || StringIndexOf(v, '\r') !== -1 || StringIndexOf(key, '\n') !== -1) {
           throw new ShapeError(path + '["' + name + '"][' + i + '] has characters not allowed in a header');

@@ -1,22 +1,17 @@
-// CloudFront Functions, viewer-request: viewers from Germany (CloudFront-Viewer-Country: DE) are
-// redirected to the German site. Shaped like AWS's published "redirect-based-on-country" example.
+// CloudFront Functions, viewer-request: viewers in Germany (CloudFront-Viewer-Country: DE) get a 302
+// to the German home page on the same host; everyone else goes on to the origin.
+// Same purpose as AWS's "redirect-based-on-country" CloudFront Functions example, in our own code.
+var REDIRECT_COUNTRY = 'DE';
+var GERMAN_PAGE = '/de/index.html';
+
 function handler(event) {
     var request = event.request;
-    var headers = request.headers;
-    var host = request.headers.host.value;
-    var country = 'DE'; // Choose a country code
-    var newurl = `https://${host}/de/index.html`; // Change the redirect URL to your choice
+    var country = request.headers['cloudfront-viewer-country'];
+    if (!country || country.value !== REDIRECT_COUNTRY) return request;
 
-    if (headers['cloudfront-viewer-country']) {
-        var countryCode = headers['cloudfront-viewer-country'].value;
-        if (countryCode === country) {
-            var response = {
-                statusCode: 302,
-                statusDescription: 'Found',
-                headers: { location: { value: newurl } },
-            };
-            return response;
-        }
-    }
-    return request;
+    return {
+        statusCode: 302,
+        statusDescription: 'Found',
+        headers: { location: { value: 'https://' + request.headers.host.value + GERMAN_PAGE } },
+    };
 }
