@@ -9,6 +9,7 @@ import { FunctionRegistry } from '../runtime/function-registry.ts';
 import { FunctionRuntime } from '../runtime/function-runtime.ts';
 import { OriginClient } from './origin-client.ts';
 import { openKeyValueStores } from '../kvs/kvs-directory.ts';
+import { prepareSandbox } from '../runtime/sandbox/sandbox.ts';
 
 export interface EdgeNodeOptions {
   readonly logger?: Logger;
@@ -56,6 +57,7 @@ export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOption
     (version) => runtime.prewarm(version),
   );
   if (options.watch) registry.watch(logger);
+  if (config.functions.length > 0) prepareSandbox();
   const origins = new OriginClient();
   const hooks = new HookRunner(runtime, registry, logger, config.distribution);
   const lifecycle = new RequestLifecycle({ config, hooks, origins, logger });

@@ -103,9 +103,11 @@ export class FunctionRuntime {
         return this.loadFailure(err, started, undefined, version);
       }
       initDurationMs = instance.initDurationMs;
-      // CloudFront Functions: the limit is on the function's own run (CloudFront's compute utilization
-      // does not count starting the runtime), and it is tight enough that a cold start would eat it.
-      if (version.runtime === 'cloudfront-js-2.0') deadlineMs = performance.now() + version.timeoutMs;
+      // The limit is on the function's own run, counted from the end of the cold start, as Lambda's
+      // timeout does not count its init phase (which has its own limit; here the load is bounded by
+      // timeoutMs too, in IsolatePool.create). CloudFront's compute utilization likewise does not
+      // count starting the runtime, and its limit is tight enough that a cold start would eat it.
+      deadlineMs = performance.now() + version.timeoutMs;
     }
     const run = (inst: IsolateInstance, sync: boolean): InvokeOutcome | Promise<InvokeOutcome> => {
       const cpuBefore = inst.cpuTimeNs();

@@ -13,7 +13,8 @@ interface Case {
   readonly fixture: string;
   /**
    * What the fixture's request gets: a coded 503, or (`worker-aborts`) a broken connection when V8
-   * aborts the worker, or a 503 VERGE_ERR_FUNCTION_MEMORY when isolated-vm contains it after all:
+   * aborts the worker, or a 503 VERGE_ERR_FUNCTION_MEMORY (or _TIMEOUT, when the machine is so busy
+   * that the time limit comes first) when isolated-vm contains it after all:
    * which one happens depends on where V8's heap stood when the allocation began (seen both ways on
    * this machine under load), and both keep the node answering.
    */
@@ -95,7 +96,8 @@ describe.each(CASES)('$fixture under memoryMb 128, with two workers', (c) => {
 
       if (c.expect === 'worker-aborts' && answer !== 'connection broke') {
         expect(answer).toMatchObject({ status: 503 });
-        expect(answer.text).toContain('VERGE_ERR_FUNCTION_MEMORY');
+        // Contained: the memory limit, or on a loaded machine the time limit first.
+        expect(answer.text).toMatch(/VERGE_ERR_FUNCTION_(MEMORY|TIMEOUT)/);
       } else if (c.expect === 'worker-aborts') {
         const replaced = await eventually(() => verge.logs.filter((l) => l.type === 'worker-replaced')[replacedBefore], 5_000);
         expect(replaced).toMatchObject({ signal: 'SIGABRT', wasServing: true, delayMs: 0 });

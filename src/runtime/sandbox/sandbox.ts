@@ -141,3 +141,11 @@ function warmCache(unit: UnitCode): void {
     isolate.dispose();
   }
 }
+
+/**
+ * Bundles the sandbox's units now (esbuild, ~50–100 ms, once per process) instead of during the first
+ * cold start, which would spend them on a request's path, against its function's time limit.
+ */
+export function prepareSandbox(): void {
+  unitCode('core');
+}
