@@ -295,7 +295,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   for (let i = 0; i < (port === 0 ? 1 : options.workers); i++) fork();
   return allReady.then(() => {
     const pids = () => [...slots.values()].filter((s) => !s.worker.isDead()).map((s) => s.worker.process.pid!);
-    logger.info({ type: 'workers-ready', url, workers: options.workers, pids: pids() }, `Verge supervisor: ${options.workers} worker(s) serving ${url}`);
+    logger.info({ type: 'workers-ready', url, workers: options.workers, pids: pids(), workerStallMs: options.stallMs }, `Verge supervisor: ${options.workers} worker(s) serving ${url}`);
     return { url, pids, gaveUp, stop };
   });
 }

@@ -35,8 +35,12 @@ beforeAll(async () => {
   origin = await startOrigin();
   const functions = CASES.map((c) => `  - { name: ${c.fixture}, code: "${fixture(c.fixture)}", memoryMb: 128, timeoutMs: 5000 }`).join('\n');
   const behaviors = CASES.map((c) => `  - { pathPattern: /${c.fixture}, originId: site, functions: { viewer-request: { name: ${c.fixture} } } }`).join('\n');
+  // workerStallMs well above the default (10 s here): this test is about what isolated-vm does with
+  // each allocation, and huge-array-fill holds its worker's thread 6-25 s before its answer, which
+  // the watchdog would cut short on a loaded machine (the watchdog has its own test, watchdog.test.ts).
   verge = await serve(
     configFile(`workers: 2
+workerStallMs: 120000
 origins:
   - { id: site, url: "${origin.url}" }
 functions:

@@ -64,6 +64,8 @@ describe('verge serve with workers: 2', () => {
   test('runs two worker processes that share one port and exits 0 on SIGTERM, stopping them all', async () => {
     const verge = await started(config(2).file);
     expect(verge.pids).toHaveLength(2);
+    // The watchdog's default: the longest function timeoutMs (the default 5000 here) + 5 s, at least 10 s.
+    expect(verge.logs.find((l) => l.type === 'workers-ready')).toMatchObject({ workerStallMs: 10_000 });
     expect(new Set(verge.pids).size).toBe(2);
     for (const pid of verge.pids) expect(isAlive(pid)).toBe(true);
     expect(verge.pids).not.toContain(verge.child.pid);

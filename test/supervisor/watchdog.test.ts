@@ -18,18 +18,18 @@ let verge: ServingVerge;
 
 beforeAll(async () => {
   origin = await startOrigin();
-  // huge-array-fill holds its worker's thread inside one Array.prototype.fill for 6-25 s on this
-  // machine (see the fixture), far past the 2 s allowed here; its first call in a worker runs on
-  // the worker's thread.
+  // uninterruptible-builtin holds its worker's thread inside one V8 builtin for about a minute
+  // without allocating (see the fixture), far past the 2 s allowed here; a function's first call
+  // in a worker runs on the worker's thread.
   verge = await serve(
     configFile(`workers: 2
 workerStallMs: ${STALL_MS}
 origins:
   - { id: site, url: "${origin.url}" }
 functions:
-  - { name: huge-array-fill, code: "${fixture('huge-array-fill')}", memoryMb: 128, timeoutMs: 1000 }
+  - { name: uninterruptible-builtin, code: "${fixture('uninterruptible-builtin')}", timeoutMs: 1000 }
 behaviors:
-  - { pathPattern: /huge-array-fill, originId: site, functions: { viewer-request: { name: huge-array-fill } } }
+  - { pathPattern: /uninterruptible-builtin, originId: site, functions: { viewer-request: { name: uninterruptible-builtin } } }
   - { pathPattern: "*", originId: site }
 `),
   );
@@ -52,6 +52,7 @@ const parentOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat
 
 describe('the watchdog of verge serve (workerStallMs 2000)', () => {
   test('leaves serving workers alone: heartbeats keep coming while they idle and while they answer', async () => {
+    expect(verge.logs.find((l) => l.type === 'workers-ready')).toMatchObject({ workerStallMs: STALL_MS });
     await sleep(STALL_MS + 1_000);
     const statuses: number[] = [];
     const until = Date.now() + STALL_MS + 500;
@@ -93,13 +94,13 @@ describe('the watchdog of verge serve (workerStallMs 2000)', () => {
       }),
     );
     const sentAt = performance.now();
-    const answer = await attempt('/huge-array-fill');
+    const answer = await attempt('/uninterruptible-builtin');
     const settledAt = performance.now();
     await sleep(500);
     done = true;
     await load;
 
-    // The fill would hold the thread for 6 s or more: the worker was killed mid-call, so the
+    // The builtin would hold the thread for about a minute: the worker was killed mid-call, so the
     // request's connection broke, after about workerStallMs. Silence counts from the last heartbeat,
     // which may have come up to one heartbeat interval before the call began; the upper margin
     // covers a loaded machine.
@@ -118,11 +119,14 @@ describe('the watchdog of verge serve (workerStallMs 2000)', () => {
     expect(verge.logs.filter((l) => l.type === 'worker-replaced')).toEqual([]);
 
     // Only requests the kernel had handed the stuck worker failed; every request sent after it was
-    // killed was answered.
+    // killed was answered. The hostile connection breaks as the kernel tears the killed process
+    // down, which closes its listening socket too, a moment later (seen: a connection made 0.4 ms
+    // after the break was still routed to it and reset): hence the 100 ms grace.
+    const GRACE_MS = 100;
     const failed = others.filter((o) => o.status !== 200);
     for (const o of failed) expect(o, JSON.stringify(o)).toMatchObject({ status: 'connection broke' });
-    for (const o of failed) expect(o.sentAt).toBeLessThan(settledAt);
-    expect(others.filter((o) => o.sentAt > settledAt && o.status !== 200)).toEqual([]);
+    for (const o of failed) expect(o.sentAt).toBeLessThan(settledAt + GRACE_MS);
+    expect(others.filter((o) => o.sentAt > settledAt + GRACE_MS && o.status !== 200)).toEqual([]);
     expect(others.filter((o) => o.status === 200).length).toBeGreaterThan(0);
     // The replacement serves: the node answers right after.
     const statuses = await Promise.all(Array.from({ length: 8 }, () => attempt('/healthy').then((r) => (r === 'connection broke' ? r : r.status))));
