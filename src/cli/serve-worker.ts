@@ -42,8 +42,8 @@ try {
   process.exit(1);
 }
 void tell({ type: 'verge:ready', url: node.url, port: node.port });
-// The supervisor's watchdog: sent from this event loop, so a thread stuck in one call (an allocation V8
-// cannot interrupt) falls silent and gets this worker replaced. Unref'd: it must not keep a draining
+// For the supervisor's watchdog: sent from this event loop, so a thread stuck in one call V8 cannot
+// interrupt (a builtin over a huge array) falls silent and gets this worker replaced. Unref'd: it must not keep a draining
 // worker alive; `connected` because the channel closes when the supervisor goes (and this worker with it).
 const heartbeat: WorkerMessage = { type: 'verge:heartbeat' };
 setInterval(() => {

@@ -101,7 +101,7 @@ interface Slot {
   worker: Worker;
   readonly startedAt: number;
   ready: boolean;
-  /** When the worker last sent anything (heartbeats included). */
+  /** When the worker last sent anything (heartbeats included), on the monotonic clock (performance.now()). */
   lastSeen: number;
   /** Set when the watchdog killed it: how long it had been silent. */
   stalledMs?: number;
@@ -142,7 +142,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   const fork = (): Worker => {
     const worker = cluster.fork();
-    const slot: Slot = { worker, startedAt: Date.now(), ready: false, lastSeen: Date.now() };
+    const slot: Slot = { worker, startedAt: Date.now(), ready: false, lastSeen: performance.now() };
     slots.set(worker.id, slot);
     worker.on('message', (message: WorkerMessage) => onMessage(slot, message));
     worker.on('exit', (code, signal) => onExit(slot, code, signal));
@@ -150,7 +150,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   };
 
   const onMessage = (slot: Slot, message: WorkerMessage): void => {
-    slot.lastSeen = Date.now();
+    slot.lastSeen = performance.now();
     if (message?.type === 'verge:hello') {
       const start: StartMessage = { type: 'verge:start', data: options.workerData(port) };
       slot.worker.send(start);
@@ -238,9 +238,10 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   // waits. A worker that has been serving and goes silent for longer than stallMs is killed and
   // replaced, like a worker that died: its in-flight requests fail, new connections go to the others.
   const checkEveryMs = Math.max(50, Math.min(250, Math.floor(options.stallMs / 4)));
-  let lastCheck = Date.now();
+  // The monotonic clock: a wall-clock step (NTP) must neither kill workers nor spare a stuck one.
+  let lastCheck = performance.now();
   const watchdog = setInterval(() => {
-    const now = Date.now();
+    const now = performance.now();
     const late = now - lastCheck - checkEveryMs;
     lastCheck = now;
     // The supervisor itself was not running (the machine or the process group was suspended, or
@@ -255,7 +256,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       if (!slot.ready || slot.stalledMs !== undefined || slot.worker.isDead()) continue;
       const silentMs = now - slot.lastSeen;
       if (silentMs <= options.stallMs) continue;
-      slot.stalledMs = silentMs;
+      slot.stalledMs = Math.round(silentMs);
       // SIGKILL: a stuck thread cannot run a SIGTERM handler, let alone drain.
       slot.worker.process.kill('SIGKILL');
     }
