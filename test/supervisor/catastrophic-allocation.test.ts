@@ -15,7 +15,9 @@ interface Case {
    * What the fixture's request gets: a coded 503, or (`worker-aborts`) a broken connection when V8
    * aborts the worker, or a 503 VERGE_ERR_FUNCTION_MEMORY when isolated-vm contains it after all:
    * which one happens depends on where V8's heap stood when the allocation began (seen both ways on
-   * this machine under load), and both keep the node answering.
+   * this machine under load), and both keep the node answering. Under the full suite's load it was
+   * also seen answering 503 VERGE_ERR_FUNCTION_TIMEOUT: the allocation (interruptible JS, a callback
+   * per element) still ran when its 5 s timeout came.
    */
   readonly expect: { readonly status: 503; readonly code: string } | 'worker-aborts';
 }
@@ -99,7 +101,7 @@ describe.each(CASES)('$fixture under memoryMb 128, with two workers', (c) => {
 
       if (c.expect === 'worker-aborts' && answer !== 'connection broke') {
         expect(answer).toMatchObject({ status: 503 });
-        expect(answer.text).toContain('VERGE_ERR_FUNCTION_MEMORY');
+        expect(answer.text).toMatch(/VERGE_ERR_FUNCTION_(MEMORY|TIMEOUT)/);
       } else if (c.expect === 'worker-aborts') {
         const replaced = await eventually(() => verge.logs.filter((l) => l.type === 'worker-replaced')[replacedBefore], 5_000);
         expect(replaced).toMatchObject({ signal: 'SIGABRT', wasServing: true, delayMs: 0 });
