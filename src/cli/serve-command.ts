@@ -73,7 +73,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
 
   let supervisor: Supervisor;
   try {
-    supervisor = await startSupervisor({ workers, workerScript: WORKER_SCRIPT, host: config.listen.host, port, workerData, logger });
+    supervisor = await startSupervisor({ workers, workerScript: WORKER_SCRIPT, host: config.listen.host, port, workerData, logger, stallMs: config.workerStallMs });
   } catch (err) {
     await site?.close();
     await flushLogger(logger);

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { parseConfig } from '../config/load-config.ts';
 import { ConfigError } from '../errors/verge-error.ts';
 import { startEdgeNode } from '../proxy/edge-node.ts';
-import type { StartMessage, WorkerMessage } from '../proxy/supervisor.ts';
+import { WORKER_HEARTBEAT_MS, type StartMessage, type WorkerMessage } from '../proxy/supervisor.ts';
 import type { WorkerSettings } from './serve-config.ts';
 import { createSharedStdoutLogger } from './shared-stdout-logger.ts';
 
@@ -42,6 +42,13 @@ try {
   process.exit(1);
 }
 void tell({ type: 'verge:ready', url: node.url, port: node.port });
+// For the supervisor's watchdog: sent from this event loop, so a thread stuck in one call V8 cannot
+// interrupt (a builtin over a huge array) falls silent and gets this worker replaced. Unref'd: it must not keep a draining
+// worker alive; `connected` because the channel closes when the supervisor goes (and this worker with it).
+const heartbeat: WorkerMessage = { type: 'verge:heartbeat' };
+setInterval(() => {
+  if (process.connected) process.send!(heartbeat);
+}, WORKER_HEARTBEAT_MS).unref();
 
 // Stay subscribed: a second Ctrl-C (the terminal signals the whole process group, workers included)
 // must not kill the worker halfway through its drain.

@@ -13,6 +13,7 @@ import { compilePathPattern } from './path-pattern.ts';
 import { configSchema, crossFieldIssues, type ParsedConfig } from './schema.ts';
 import { cloudFrontFunctionFileIssues } from './cloudfront-functions-rules.ts';
 import type { VergeConfig } from './types.ts';
+import { defaultWorkerStallMs } from './worker-stall.ts';
 import { DEFAULT_HANDLER, HANDLER_EXTENSIONS, SINGLE_FILE_EXTENSIONS, handlerProblem, parseHandler } from '../runtime/bundle/handler-name.ts';
 
 export interface RawConfigSource {
@@ -219,6 +220,7 @@ function toVergeConfig(data: ParsedConfig, baseDir: string): VergeConfig {
     errors: data.errors,
     runtime: data.runtime,
     workers: data.workers,
+    workerStallMs: data.workerStallMs ?? defaultWorkerStallMs(data.functions),
     baseDir,
   };
 }

@@ -25,6 +25,7 @@ import {
 } from './lambda-edge-limits.ts';
 import { CFF_DEFAULT_TIMEOUT_MS, CFF_MEMORY_MB } from './cloudfront-functions-limits.ts';
 import { cloudFrontFunctionIssues, keyValueStoreIdSchema, keyValueStoreSchema } from './cloudfront-functions-rules.ts';
+import { workerStallMsSchema } from './worker-stall.ts';
 
 /** The four events, in lifecycle order; the keys allowed under `behaviors[n].functions`. */
 export { EVENT_TYPES };
@@ -197,6 +198,7 @@ export const configSchema = strict({
   errors: errorsSchema.prefault({}),
   runtime: runtimeSchema.prefault({}),
   workers: workersSchema,
+  workerStallMs: workerStallMsSchema,
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

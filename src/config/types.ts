@@ -106,6 +106,8 @@ export interface VergeConfig {
   readonly runtime: RuntimeConfig;
   /** Worker processes `verge serve` runs under its supervisor: `auto` is one per core (os.availableParallelism()). */
   readonly workers: WorkersSetting;
+  /** A serving worker silent this long is killed and replaced (default: config/worker-stall.ts). */
+  readonly workerStallMs: number;
   /** The directory relative paths were resolved against (the config file's directory). */
   readonly baseDir: string;
 }

@@ -32,8 +32,16 @@ import type { Logger } from '../observability/logger.ts';
 /** What a worker tells the supervisor over the IPC channel. */
 export type WorkerMessage =
   | { readonly type: 'verge:hello' }
+  /** Sent every WORKER_HEARTBEAT_MS from the worker's event loop once it serves (the watchdog's input). */
+  | { readonly type: 'verge:heartbeat' }
   | { readonly type: 'verge:ready'; readonly url: string; readonly port: number }
   | { readonly type: 'verge:start-failed'; readonly code?: string; readonly syscall?: string; readonly message: string };
+
+/**
+ * How often a serving worker says it is alive. Cheap (one small IPC message), and far below any
+ * sensible `workerStallMs` (at least 1000), so one late message never looks like a stall.
+ */
+export const WORKER_HEARTBEAT_MS = 500;
 
 /** The supervisor's answer to `verge:hello` (asked for, not pushed: a message sent before the worker listens is lost). */
 export interface StartMessage {
@@ -56,6 +64,11 @@ export interface SupervisorOptions {
   readonly stopTimeoutMs?: number;
   /** Consecutive workers that may die before getting ready, with none serving, before the supervisor gives up. */
   readonly maxStartFailures?: number;
+  /**
+   * A serving worker silent (no heartbeat, no message) for longer than this is SIGKILLed and replaced
+   * (config `workerStallMs`; see docs/config.md for how its default is chosen).
+   */
+  readonly stallMs: number;
 }
 
 export interface Supervisor {
@@ -88,6 +101,10 @@ interface Slot {
   worker: Worker;
   readonly startedAt: number;
   ready: boolean;
+  /** When the worker last sent anything (heartbeats included), on the monotonic clock (performance.now()). */
+  lastSeen: number;
+  /** Set when the watchdog killed it: how long it had been silent. */
+  stalledMs?: number;
   startFailure?: WorkerMessage & { type: 'verge:start-failed' };
 }
 
@@ -125,7 +142,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   const fork = (): Worker => {
     const worker = cluster.fork();
-    const slot: Slot = { worker, startedAt: Date.now(), ready: false };
+    const slot: Slot = { worker, startedAt: Date.now(), ready: false, lastSeen: performance.now() };
     slots.set(worker.id, slot);
     worker.on('message', (message: WorkerMessage) => onMessage(slot, message));
     worker.on('exit', (code, signal) => onExit(slot, code, signal));
@@ -133,6 +150,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   };
 
   const onMessage = (slot: Slot, message: WorkerMessage): void => {
+    slot.lastSeen = performance.now();
     if (message?.type === 'verge:hello') {
       const start: StartMessage = { type: 'verge:start', data: options.workerData(port) };
       slot.worker.send(start);
@@ -179,6 +197,21 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     setTimeout(() => {
       if (stopping) return;
       const replacement = fork();
+      if (slot.stalledMs !== undefined) {
+        logger.error(
+          {
+            type: 'worker-stalled',
+            pid,
+            stalledMs: slot.stalledMs,
+            workerStallMs: options.stallMs,
+            uptimeMs,
+            signal,
+            replacementPid: replacement.process.pid,
+          },
+          `Worker ${pid} sent no heartbeat for ${slot.stalledMs} ms (workerStallMs ${options.stallMs}): its thread was stuck, so it was killed; requests in flight on it failed; replaced by worker ${replacement.process.pid}`,
+        );
+        return;
+      }
       logger.error(
         {
           type: 'worker-replaced',
@@ -198,6 +231,38 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     }, delayMs);
   };
 
+  // The watchdog. A worker's thread can be held far beyond any timeout by a call V8 cannot interrupt
+  // (edge-functions/fixtures/huge-array-fill.js held one for 7-25 s: Array.prototype.fill over
+  // dictionary elements runs in C++ without checking V8's interrupts, so neither isolated-vm's timeout
+  // nor its memory limit can stop it), and every connection the kernel hands that worker meanwhile
+  // waits. A worker that has been serving and goes silent for longer than stallMs is killed and
+  // replaced, like a worker that died: its in-flight requests fail, new connections go to the others.
+  const checkEveryMs = Math.max(50, Math.min(250, Math.floor(options.stallMs / 4)));
+  // The monotonic clock: a wall-clock step (NTP) must neither kill workers nor spare a stuck one.
+  let lastCheck = performance.now();
+  const watchdog = setInterval(() => {
+    const now = performance.now();
+    const late = now - lastCheck - checkEveryMs;
+    lastCheck = now;
+    // The supervisor itself was not running (the machine or the process group was suspended, or
+    // the supervisor's own thread was starved): silence from the workers over that time proves
+    // nothing about them, so start their clocks again instead of killing them all at once.
+    if (late > options.stallMs / 2) {
+      for (const slot of slots.values()) slot.lastSeen = now;
+      return;
+    }
+    if (stopping) return;
+    for (const slot of slots.values()) {
+      if (!slot.ready || slot.stalledMs !== undefined || slot.worker.isDead()) continue;
+      const silentMs = now - slot.lastSeen;
+      if (silentMs <= options.stallMs) continue;
+      slot.stalledMs = Math.round(silentMs);
+      // SIGKILL: a stuck thread cannot run a SIGTERM handler, let alone drain.
+      slot.worker.process.kill('SIGKILL');
+    }
+  }, checkEveryMs);
+  watchdog.unref();
+
   const giveUp = (why: string, code?: string): void => {
     if (stopping) return;
     logger.fatal({ type: 'workers-cannot-start', reason: why, ...(code ? { code } : {}) }, `Workers cannot start: ${why}`);
@@ -210,6 +275,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping = true;
+    clearInterval(watchdog);
     stopped ??= Promise.all(
       [...slots.values()].map(({ worker }) => {
         if (worker.isDead()) return undefined;
@@ -230,7 +296,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   for (let i = 0; i < (port === 0 ? 1 : options.workers); i++) fork();
   return allReady.then(() => {
     const pids = () => [...slots.values()].filter((s) => !s.worker.isDead()).map((s) => s.worker.process.pid!);
-    logger.info({ type: 'workers-ready', url, workers: options.workers, pids: pids() }, `Verge supervisor: ${options.workers} worker(s) serving ${url}`);
+    logger.info({ type: 'workers-ready', url, workers: options.workers, pids: pids(), workerStallMs: options.stallMs }, `Verge supervisor: ${options.workers} worker(s) serving ${url}`);
     return { url, pids, gaveUp, stop };
   });
 }

@@ -51,6 +51,8 @@ export interface FunctionRuntimeOptions {
 
 const BYTES_PER_MB = 1024 * 1024;
 const HEAP_SAMPLE_EVERY = 32;
+/** A sync call this many times longer than its slice was not cut at it (a timed-out call ends within a few ms of it). */
+const SYNC_OVERRUN_FACTOR = 4;
 
 /**
  * Runs Lambda@Edge handlers in pooled isolates. The one entry point the pipeline uses.
@@ -119,8 +121,15 @@ export class FunctionRuntime {
         return { result, report };
       };
       let pending: InvocationResult | Promise<InvocationResult>;
+      const syncStarted = sync ? performance.now() : 0;
       try {
         pending = invocation.run(req.event, sync ? this.syncSliceMs : undefined);
+        // A call that held this thread far past its slice was one isolated-vm's timeout could not cut
+        // (a V8 builtin that never checks interrupts, e.g. Array.prototype.fill or copyWithin over a
+        // huge length: edge-functions/fixtures/huge-array-fill.js held it 7-25 s). Whatever it
+        // returned, this version's next calls run on the thread pool, where such a call holds a pool
+        // thread but not the node's event loop (the supervisor's watchdog covers this first one).
+        if (sync && performance.now() - syncStarted > SYNC_OVERRUN_FACTOR * this.syncSliceMs) version.mode = 'async';
       } catch (err) {
         if (!(err instanceof SyncSliceExceeded)) throw err;
         // Too slow for the node's thread: from now on this version runs on the pool.

@@ -50,7 +50,7 @@ describe('options checked one by one', () => {
 
   test('an unknown top-level key is named in the path', () => {
     expect(issuesOf({ ...validRaw(), cache: {} })).toEqual([
-      'cache: unknown option; allowed here: listen, location, distribution, origins, functions, keyValueStores, behaviors, errors, runtime, workers',
+      'cache: unknown option; allowed here: listen, location, distribution, origins, functions, keyValueStores, behaviors, errors, runtime, workers, workerStallMs',
     ]);
   });
 
@@ -86,6 +86,16 @@ describe('options checked one by one', () => {
     expect(issuesOf({ ...validRaw(), workers: 'auto' })).toEqual([]);
     for (const bad of [0, 257, 1.5, 'all', '2']) {
       expect(issuesOf({ ...validRaw(), workers: bad }), String(bad)).toEqual(['workers: must be "auto" or a whole number from 1 to 256']);
+    }
+  });
+
+  test('workerStallMs defaults to the longest function timeoutMs plus 5 s, at least 10 s, and accepts 1000 to 600000', () => {
+    // validRaw's longest timeoutMs is 8000.
+    expect(parseConfig(validRaw(), baseDir).workerStallMs).toBe(13_000);
+    expect(parseConfig({ ...validRaw(), functions: [{ name: 'auth', code: './fns/auth.js' }], behaviors: [{ pathPattern: '*', originId: 'site' }] }, baseDir).workerStallMs).toBe(10_000);
+    expect(parseConfig({ ...validRaw(), workerStallMs: 2500 }, baseDir).workerStallMs).toBe(2500);
+    for (const bad of [999, 600_001, 1500.5, '2000']) {
+      expect(issuesOf({ ...validRaw(), workerStallMs: bad }), String(bad)).toEqual(['workerStallMs: must be a whole number of milliseconds from 1000 to 600000']);
     }
   });
 

@@ -64,6 +64,8 @@ describe('verge serve with workers: 2', () => {
   test('runs two worker processes that share one port and exits 0 on SIGTERM, stopping them all', async () => {
     const verge = await started(config(2).file);
     expect(verge.pids).toHaveLength(2);
+    // The watchdog's default: the longest function timeoutMs (the default 5000 here) + 5 s, at least 10 s.
+    expect(verge.logs.find((l) => l.type === 'workers-ready')).toMatchObject({ workerStallMs: 10_000 });
     expect(new Set(verge.pids).size).toBe(2);
     for (const pid of verge.pids) expect(isAlive(pid)).toBe(true);
     expect(verge.pids).not.toContain(verge.child.pid);
@@ -109,9 +111,14 @@ describe('verge serve with workers: 2', () => {
     const replacement = replaced.replacementPid as number;
     expect(isAlive(replacement)).toBe(true);
     expect(isAlive(survivor)).toBe(true);
-    // Only requests in flight on the dead worker failed: at most one per client.
+    // Only requests in flight on the dead worker failed: those sent before the kill, or in the moment
+    // the kernel takes to tear the killed process's listening socket down (a connection it routed
+    // there meanwhile is reset: seen up to ~50 ms after the kill, and once two from one client).
+    // Every request sent after that moment was answered.
+    const TEARDOWN_MS = 300;
     const failures = results.filter((r) => r.outcome === 'failed');
-    expect(failures.length).toBeLessThanOrEqual(CLIENTS);
+    for (const f of failures) expect(f.at).toBeLessThan(killedAt + TEARDOWN_MS);
+    expect(results.filter((r) => r.at > killedAt + TEARDOWN_MS && r.outcome !== 200)).toEqual([]);
     expect(results.filter((r) => r.outcome !== 200 && r.outcome !== 'failed')).toEqual([]);
     expect(await verge.stop()).toBe(0);
     expect(isAlive(replacement)).toBe(false);
