@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import ivm from 'isolated-vm';
 import type { FunctionRuntime } from '../config/types.ts';
 import { installSandboxCore, type Sandbox } from './sandbox/sandbox.ts';
 import { CLOUDFRONT_FUNCTIONS_MODULES, LAMBDA_EDGE_MODULES } from './sandbox/module-names.ts';
+import { bootstrapCode } from './sandbox/sandbox-units.ts';
 
-/** One bootstrap per runtime (the file that runs inside each isolate), read once. */
+/** One bootstrap per runtime (the file that runs inside each isolate), bundled once with the isolate core it shares. */
 const BOOTSTRAP_FILES: Readonly<Record<FunctionRuntime, string>> = {
   'nodejs-edge': 'lambda-edge.isolate.js',
   'cloudfront-js-2.0': 'cloudfront-functions.isolate.js',
@@ -24,7 +25,7 @@ const MIN_ISOLATE_MEMORY_MB = 8;
 export interface BlankIsolate {
   readonly isolate: ivm.Isolate;
   readonly context: ivm.Context;
-  /** The bootstrap's entry table (lambda-edge.isolate.js). */
+  /** The bootstrap's entry table (lambda-edge.isolate.js or cloudfront-functions.isolate.js). */
   readonly api: ivm.Reference<Record<string, unknown>>;
   readonly memoryMb: number;
   /** The sandbox's core (sandbox/sandbox.ts): registry, host bridge and always-present globals. */
@@ -37,7 +38,7 @@ export function createBlankIsolate(memoryMb: number, runtime: FunctionRuntime = 
     const context = isolate.createContextSync();
     const file = BOOTSTRAP_FILES[runtime];
     let source = BOOTSTRAP_SOURCES.get(runtime);
-    if (source === undefined) BOOTSTRAP_SOURCES.set(runtime, (source = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8')));
+    if (source === undefined) BOOTSTRAP_SOURCES.set(runtime, (source = bootstrapCode(fileURLToPath(new URL(`./${file}`, import.meta.url)))));
     const cache = bootstrapCaches.get(runtime);
     const bootstrap = isolate.compileScriptSync(source, {
       filename: `verge:${file}`,
