@@ -28,6 +28,7 @@ export const apply = Reflect.apply;
 export const dateNow = Date.now;
 export const isArray = Array.isArray;
 export const keys = Object.keys;
+export const create = Object.create;
 export const freeze = Object.freeze;
 export const hasOwn = Object.hasOwn;
 export const defineProperty = Object.defineProperty;
@@ -41,6 +42,8 @@ export const toStringTag = Symbol.toStringTag;
 // Prototype methods, uncurried.
 export const FunctionCall = /* @__PURE__ */ method(Function, 'call');
 export const ArrayPush = /* @__PURE__ */ method(Array, 'push');
+export const ArrayIncludes = /* @__PURE__ */ method(Array, 'includes');
+export const ArrayJoin = /* @__PURE__ */ method(Array, 'join');
 export const ArraySort = /* @__PURE__ */ method(Array, 'sort');
 export const StringSplit = /* @__PURE__ */ method(String, 'split');
 export const StringToLowerCase = /* @__PURE__ */ method(String, 'toLowerCase');
