@@ -42,15 +42,23 @@ export function createBlankIsolate(memoryMb: number, runtime: FunctionRuntime = 
     const cache = bootstrapCaches.get(runtime);
     const bootstrap = isolate.compileScriptSync(source, {
       filename: `verge:${file}`,
-      ...(cache ? { cachedData: cache } : { produceCachedData: true }),
+      ...(cache ? { cachedData: cache } : {}),
     });
-    if (cache === undefined) bootstrapCaches.set(runtime, producedCache(bootstrap));
     const api = bootstrap.runSync(context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
     const modules = runtime === 'cloudfront-js-2.0' ? CLOUDFRONT_FUNCTIONS_MODULES : LAMBDA_EDGE_MODULES;
     const sandbox = installSandboxCore(isolate, context, { memoryMb, modules });
     const attach = api.getSync('attachSandbox', { reference: true }) as ivm.Reference<(s: unknown) => void>;
     attach.applySync(undefined, [sandbox.sandbox.derefInto()]);
     attach.release();
+    if (cache === undefined) {
+      // V8's code cache holds only the functions compiled when it is made. Made now, after the
+      // bootstrap ran, it includes the functions its top level called (primordials, the core's setup)
+      // and attachSandbox: compiling the same source again finds the script in this isolate's
+      // compilation cache with those compiled, so later isolates do not compile them again.
+      const again = isolate.compileScriptSync(source, { filename: `verge:${file}`, produceCachedData: true });
+      bootstrapCaches.set(runtime, producedCache(again));
+      again.release();
+    }
     return { isolate, context, api, memoryMb, sandbox };
   } catch (err) {
     isolate.dispose();
