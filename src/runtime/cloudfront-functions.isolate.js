@@ -3,9 +3,9 @@
 // lines, invocation state and the envelope, shared with lambda-edge.isolate.js) and
 // sandbox/primordials.isolate.js into one script (sandbox-units.ts, bootstrapCode), evaluated once per
 // isolate, before any user code; its default export is the script's completion value: the entry table
-// the host keeps references to, the same entries as
-// lambda-edge.isolate.js (initCommonJs, configure, invoke, poll, fireTimer) plus `setKvsLookup`, so
-// the host runs both runtimes through one path (runtime/invocation.ts, pipeline/hook-runner.ts).
+// the host keeps references to, the same entries as lambda-edge.isolate.js (initCommonJs, configure,
+// invoke, poll, fireTimer) plus `setKvsLookup`, so the host runs both runtimes through one path
+// (runtime/invocation.ts, pipeline/hook-runner.ts).
 //
 // The wire is lambda-edge.isolate.js's (docs/architecture.md, "The isolate boundary"): the event's
 // scalars as JSON, headers as "Name\nvalue\n…" strings; every entry returns the envelope

@@ -2,26 +2,30 @@
 // (`runtime: nodejs-edge`). Bundled by esbuild with isolate-core.isolate.js (the console, invocation
 // state and envelope it shares with cloudfront-functions.isolate.js) and sandbox/primordials.isolate.js
 // into one script (sandbox-units.ts, bootstrapCode), evaluated once per isolate, before any user code;
-// its default export is the script's completion value: the entry table the host keeps references to. Nothing of the host is
-// reachable from here: the host talks to this file only through strings (JSON envelopes), so no host
-// object, prototype or callback ever crosses into user code. The one exception is attachSandbox,
-// which receives the sandbox's registry (sandbox/registry.isolate.js), an object of this isolate
-// holding the sandbox's private host callback; the bootstrap takes only its `require` and error hook.
+// its default export is the script's completion value: the entry table the host keeps references to.
+// Nothing of the host is reachable from here: the host talks to this file only through strings (JSON
+// envelopes), so no host object, prototype or callback ever crosses into user code. The one exception
+// is attachSandbox, which receives the sandbox's registry (sandbox/registry.isolate.js), an object of
+// this isolate holding the sandbox's private host callback; the bootstrap takes only its `require`
+// and error hook.
 //
 // The wire (docs/architecture.md, "The isolate boundary"): headers cross as one string, the raw
 // header list joined with "\n" ("Name\nvalue\nName\nvalue"; CR and LF can never occur inside a header),
 // scalars as a small JSON object. The CloudFront-shaped event is built here, from those strings, and
 // the handler's result is flattened back the same way; nothing crosses as an object graph.
 //
-// Every entry (invoke, poll, fireTimer) returns an envelope string:
+// Every entry (invoke, poll, fireTimer, settleOp) returns an envelope string:
 //   STATE META "\n" PAYLOAD
 // STATE: R (result), E (the handler failed), V (the result has the wrong shape), P (pending, awaiting
-// a timer or a host operation). META: "" or JSON {l: [[level, line]…], t: [[timerId, delayMs]…], c: [timerId…],
-// o: [[opId, kind, args, bins]…], a: [opId…]} (o/a: host operations, see sandbox/host-ops.isolate.js): console
-// lines and timer requests are buffered and handed back with the envelope instead of calling the host,
-// so a call that is cut short leaves no trace outside the isolate. PAYLOAD for R: a JSON object of the
+// a timer or a host operation). META: "" or JSON {l: [[level, line]…], t: [[timerId, delayMs]…],
+// c: [timerId…], o: [[opId, kind, args, bins]…], a: [opId…]} (t/c only when there are timer requests;
+// o/a: host operations, see sandbox/host-ops.isolate.js, only when there are some): console lines and
+// timer requests are buffered and handed back with the envelope instead of calling the host, so a
+// call that is cut short leaves no trace outside the isolate. PAYLOAD for R: a JSON object of the
 // result's scalars ({t: "Q"|"S", uri, querystring, method, body, origin | status, statusDescription,
 // body, bodyEncoding}), "\n", the flattened headers; for E: JSON {name, message, stack}; for V: a message.
+// The envelope, the console and the invocation state are isolate-core.isolate.js's; the event, the
+// result's encoding, timers and `context` / `callback` are this file's.
 import {
   ArrayPush,
   FunctionCall,
