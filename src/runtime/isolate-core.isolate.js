@@ -41,9 +41,9 @@ let invocationSeq = 0;
 let sandboxRef = null;
 
 // What differs per runtime, set once by its bootstrap (defineRuntime) before any user code runs.
-let formatArgs = null;
-let encodeResult = null;
-let extraMeta = null;
+let formatLine = null;
+let encodeRuntimeResult = null;
+let runtimeMeta = null;
 
 /**
  * The runtime's parts: `formatArgs(args)` makes a console call's line, `encodeResult(v)` turns the
@@ -51,9 +51,9 @@ let extraMeta = null;
  * returns "" or more META members, each with its leading comma (e.g. `,"t":[…]`).
  */
 export function defineRuntime(parts) {
-  formatArgs = parts.formatArgs;
-  encodeResult = parts.encodeResult;
-  extraMeta = parts.extraMeta === undefined ? () => '' : parts.extraMeta;
+  formatLine = parts.formatArgs;
+  encodeRuntimeResult = parts.encodeResult;
+  runtimeMeta = parts.extraMeta === undefined ? () => '' : parts.extraMeta;
 }
 
 export class ShapeError extends Error {}
@@ -83,7 +83,7 @@ export function log(level, args) {
   }
   let line;
   try {
-    line = formatArgs(args);
+    line = formatLine(args);
   } catch {
     line = '[unprintable log arguments]';
   }
@@ -144,7 +144,7 @@ export function settle(seq, s, v) {
     return;
   }
   try {
-    value = encodeResult(v);
+    value = encodeRuntimeResult(v);
     state = 'R';
   } catch (err) {
     state = 'V';
@@ -172,7 +172,7 @@ export function envelope() {
   let meta = '';
   const hostOps = sandboxRef === null ? undefined : sandboxRef.hostOps;
   const ops = hostOps === undefined ? null : hostOps.take();
-  const extra = extraMeta();
+  const extra = runtimeMeta();
   if (logs.length > 0 || extra !== '' || ops !== null) {
     meta = '{"l":' + json(logs, 0) + extra;
     // Host operations: their args are plain data the units copied out of user values when queuing.
