@@ -52,6 +52,7 @@ import {
   envelope,
   formatValue,
   installConsole,
+  json,
   settle,
   settleReturned,
   titleCase,
@@ -331,7 +332,7 @@ function encodeResult(v) {
       body = body.data;
     }
     const scalars = { t: 'S', status: v.statusCode, statusDescription: v.statusDescription, body, bodyEncoding };
-    return stringify(scalars) + '\n' + join(flatHeaders(v.headers, 'response.headers'), setCookieHeaders(v.cookies));
+    return json(scalars, 0) + '\n' + join(flatHeaders(v.headers, 'response.headers'), setCookieHeaders(v.cookies));
   }
   let querystring = v.querystring;
   if (querystring !== null && typeof querystring === 'object') {
@@ -341,7 +342,8 @@ function encodeResult(v) {
   }
   const scalars = { t: 'Q', uri: v.uri, querystring, method: v.method, co: originChange };
   const cookies = cookieHeader(v.cookies);
-  return stringify(scalars) + '\n' + join(flatHeaders(v.headers, 'request.headers'), cookies === '' ? '' : 'Cookie\n' + cookies);
+  // The wire's own JSON writer (isolate-core.isolate.js): a polluted toJSON cannot rewrite the result.
+  return json(scalars, 0) + '\n' + join(flatHeaders(v.headers, 'request.headers'), cookies === '' ? '' : 'Cookie\n' + cookies);
 }
 
 // ---- modules: `cloudfront`, and the table the sandbox modules join ----
