@@ -58,11 +58,56 @@ export function createBlankIsolate(memoryMb: number, runtime: FunctionRuntime = 
       const again = isolate.compileScriptSync(source, { filename: `verge:${file}`, produceCachedData: true });
       bootstrapCaches.set(runtime, producedCache(again));
       again.release();
+      scheduleWarmBootstrapCache(runtime, source, `verge:${file}`);
     }
     return { isolate, context, api, memoryMb, sandbox };
   } catch (err) {
     isolate.dispose();
     throw err;
+  }
+}
+
+/**
+ * The cache above still leaves each cold start compiling the invocation path (invoke, the event, the
+ * result's encoding, the envelope) on its first call. So once per process and runtime, off the
+ * request path (as sandbox.ts does for the units), a scratch isolate loads a small handler, runs one
+ * invocation through the bootstrap, and compiles the bootstrap again: the cache made then holds those
+ * functions too.
+ */
+const WARM_CACHE_DELAY_MS = 40;
+const WARM_HANDLERS: Readonly<Record<FunctionRuntime, string>> = {
+  'nodejs-edge': `(function (exports) { exports.handler = async (event) => { console.log('%s %d', 'warm', 1, {}); return event.Records[0].cf.request; }; })`,
+  'cloudfront-js-2.0': `(function () { function handler(event) { console.log('warm', {}); return event.request; } return handler; })`,
+};
+// The wire's event scalars (pipeline/cf-wire.ts) and request headers, for the warm-up invocation only.
+const WARM_EVENT = JSON.stringify({ e: 'viewer-request', r: 'warm', dn: 'warm.invalid', di: 'WARM', ip: '127.0.0.1', m: 'GET', u: '/', q: 'a=1&b=2', dl: 0 });
+const WARM_HEADERS = 'Host\nwarm.invalid\nAccept\n*/*\nCookie\na=1; b=2';
+
+function scheduleWarmBootstrapCache(runtime: FunctionRuntime, source: string, filename: string): void {
+  setTimeout(() => {
+    try {
+      warmBootstrapCache(runtime, source, filename);
+    } catch {
+      // Only an optimisation: the cache made by the first isolate stays in use.
+    }
+  }, WARM_CACHE_DELAY_MS).unref();
+}
+
+function warmBootstrapCache(runtime: FunctionRuntime, source: string, filename: string): void {
+  const { isolate, context, api } = createBlankIsolate(MIN_ISOLATE_MEMORY_MB, runtime);
+  try {
+    const entry = (name: string) => api.getSync(name, { reference: true }) as ivm.Reference<(...args: unknown[]) => string>;
+    const handler = isolate.compileScriptSync(WARM_HANDLERS[runtime]).runSync(context, { reference: true }) as ivm.Reference<unknown>;
+    entry('initCommonJs').applySync(undefined, [handler.derefInto(), '/warm.js'], { timeout: 1000 });
+    const first = entry('invoke').applySync(undefined, [WARM_EVENT, WARM_HEADERS, ''], { timeout: 1000 });
+    const settled = first[0] === 'P' ? entry('poll').applySync(undefined, [], { timeout: 1000 }) : first;
+    // A warm-up that did not produce a result exercised the wrong path: keep the cache there is.
+    if (settled[0] !== 'R') return;
+    const again = isolate.compileScriptSync(source, { filename, produceCachedData: true });
+    const cache = producedCache(again);
+    if (cache !== undefined) bootstrapCaches.set(runtime, cache);
+  } finally {
+    isolate.dispose();
   }
 }
 
