@@ -58,7 +58,7 @@ export function createBlankIsolate(memoryMb: number, runtime: FunctionRuntime = 
       const again = isolate.compileScriptSync(source, { filename: `verge:${file}`, produceCachedData: true });
       bootstrapCaches.set(runtime, producedCache(again));
       again.release();
-      scheduleWarmBootstrapCache(runtime, source, `verge:${file}`);
+      warmBootstrapCache(runtime, source, `verge:${file}`);
     }
     return { isolate, context, api, memoryMb, sandbox };
   } catch (err) {
@@ -69,12 +69,12 @@ export function createBlankIsolate(memoryMb: number, runtime: FunctionRuntime = 
 
 /**
  * The cache above still leaves each cold start compiling the invocation path (invoke, the event, the
- * result's encoding, the envelope) on its first call. So once per process and runtime, off the
- * request path (as sandbox.ts does for the units), a scratch isolate loads a small handler, runs one
- * invocation through the bootstrap, and compiles the bootstrap again: the cache made then holds those
- * functions too.
+ * result's encoding, the envelope) on its first call. So right after the first isolate of a process
+ * and runtime (which bundles the bootstrap too, and usually comes at start), a scratch isolate loads a
+ * small handler, runs one invocation through the bootstrap, and compiles the bootstrap again: the
+ * cache made then holds those functions too (~5 ms once; as sandbox.ts does for the units). Not on a
+ * timer: a later turn would land in the middle of serving, where it holds up warm calls instead.
  */
-const WARM_CACHE_DELAY_MS = 40;
 const WARM_HANDLERS: Readonly<Record<FunctionRuntime, string>> = {
   'nodejs-edge': `(function (exports) { exports.handler = async (event) => { console.log('%s %d', 'warm', 1, {}); return event.Records[0].cf.request; }; })`,
   'cloudfront-js-2.0': `(function () { function handler(event) { console.log('warm', {}); return event.request; } return handler; })`,
@@ -83,18 +83,14 @@ const WARM_HANDLERS: Readonly<Record<FunctionRuntime, string>> = {
 const WARM_EVENT = JSON.stringify({ e: 'viewer-request', r: 'warm', dn: 'warm.invalid', di: 'WARM', ip: '127.0.0.1', m: 'GET', u: '/', q: 'a=1&b=2', dl: 0 });
 const WARM_HEADERS = 'Host\nwarm.invalid\nAccept\n*/*\nCookie\na=1; b=2';
 
-function scheduleWarmBootstrapCache(runtime: FunctionRuntime, source: string, filename: string): void {
-  setTimeout(() => {
-    try {
-      warmBootstrapCache(runtime, source, filename);
-    } catch {
-      // Only an optimisation: the cache made by the first isolate stays in use.
-    }
-  }, WARM_CACHE_DELAY_MS).unref();
-}
-
 function warmBootstrapCache(runtime: FunctionRuntime, source: string, filename: string): void {
-  const { isolate, context, api } = createBlankIsolate(MIN_ISOLATE_MEMORY_MB, runtime);
+  let scratch: BlankIsolate;
+  try {
+    scratch = createBlankIsolate(MIN_ISOLATE_MEMORY_MB, runtime);
+  } catch {
+    return; // only an optimisation: the cache made by the first isolate stays in use
+  }
+  const { isolate, context, api } = scratch;
   try {
     const entry = (name: string) => api.getSync(name, { reference: true }) as ivm.Reference<(...args: unknown[]) => string>;
     const handler = isolate.compileScriptSync(WARM_HANDLERS[runtime]).runSync(context, { reference: true }) as ivm.Reference<unknown>;
@@ -106,6 +102,8 @@ function warmBootstrapCache(runtime: FunctionRuntime, source: string, filename: 
     const again = isolate.compileScriptSync(source, { filename, produceCachedData: true });
     const cache = producedCache(again);
     if (cache !== undefined) bootstrapCaches.set(runtime, cache);
+  } catch {
+    // Only an optimisation, as above.
   } finally {
     isolate.dispose();
   }
