@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import ivm from 'isolated-vm';
 import type { FunctionRuntime } from '../config/types.ts';
 import { installSandboxCore, type Sandbox } from './sandbox/sandbox.ts';
 import { CLOUDFRONT_FUNCTIONS_MODULES, LAMBDA_EDGE_MODULES } from './sandbox/module-names.ts';
+import { bootstrapCode } from './sandbox/sandbox-units.ts';
 
-/** One bootstrap per runtime (the file that runs inside each isolate), read once. */
+/** One bootstrap per runtime (the file that runs inside each isolate), bundled once with the isolate core it shares. */
 const BOOTSTRAP_FILES: Readonly<Record<FunctionRuntime, string>> = {
   'nodejs-edge': 'lambda-edge.isolate.js',
   'cloudfront-js-2.0': 'cloudfront-functions.isolate.js',
@@ -24,7 +25,7 @@ const MIN_ISOLATE_MEMORY_MB = 8;
 export interface BlankIsolate {
   readonly isolate: ivm.Isolate;
   readonly context: ivm.Context;
-  /** The bootstrap's entry table (lambda-edge.isolate.js). */
+  /** The bootstrap's entry table (lambda-edge.isolate.js or cloudfront-functions.isolate.js). */
   readonly api: ivm.Reference<Record<string, unknown>>;
   readonly memoryMb: number;
   /** The sandbox's core (sandbox/sandbox.ts): registry, host bridge and always-present globals. */
@@ -37,23 +38,74 @@ export function createBlankIsolate(memoryMb: number, runtime: FunctionRuntime = 
     const context = isolate.createContextSync();
     const file = BOOTSTRAP_FILES[runtime];
     let source = BOOTSTRAP_SOURCES.get(runtime);
-    if (source === undefined) BOOTSTRAP_SOURCES.set(runtime, (source = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8')));
+    if (source === undefined) BOOTSTRAP_SOURCES.set(runtime, (source = bootstrapCode(fileURLToPath(new URL(`./${file}`, import.meta.url)))));
     const cache = bootstrapCaches.get(runtime);
     const bootstrap = isolate.compileScriptSync(source, {
       filename: `verge:${file}`,
-      ...(cache ? { cachedData: cache } : { produceCachedData: true }),
+      ...(cache ? { cachedData: cache } : {}),
     });
-    if (cache === undefined) bootstrapCaches.set(runtime, producedCache(bootstrap));
     const api = bootstrap.runSync(context, { reference: true }) as ivm.Reference<Record<string, unknown>>;
     const modules = runtime === 'cloudfront-js-2.0' ? CLOUDFRONT_FUNCTIONS_MODULES : LAMBDA_EDGE_MODULES;
     const sandbox = installSandboxCore(isolate, context, { memoryMb, modules });
     const attach = api.getSync('attachSandbox', { reference: true }) as ivm.Reference<(s: unknown) => void>;
     attach.applySync(undefined, [sandbox.sandbox.derefInto()]);
     attach.release();
+    if (cache === undefined) {
+      // V8's code cache holds only the functions compiled when it is made. Made now, after the
+      // bootstrap ran, it includes the functions its top level called (primordials, the core's setup)
+      // and attachSandbox: compiling the same source again finds the script in this isolate's
+      // compilation cache with those compiled, so later isolates do not compile them again.
+      const again = isolate.compileScriptSync(source, { filename: `verge:${file}`, produceCachedData: true });
+      bootstrapCaches.set(runtime, producedCache(again));
+      again.release();
+      warmBootstrapCache(runtime, source, `verge:${file}`);
+    }
     return { isolate, context, api, memoryMb, sandbox };
   } catch (err) {
     isolate.dispose();
     throw err;
+  }
+}
+
+/**
+ * The cache above still leaves each cold start compiling the invocation path (invoke, the event, the
+ * result's encoding, the envelope) on its first call. So right after the first isolate of a process
+ * and runtime (which bundles the bootstrap too, and usually comes at start), a scratch isolate loads a
+ * small handler, runs one invocation through the bootstrap, and compiles the bootstrap again: the
+ * cache made then holds those functions too (~5 ms once; as sandbox.ts does for the units). Not on a
+ * timer: a later turn would land in the middle of serving, where it holds up warm calls instead.
+ */
+const WARM_HANDLERS: Readonly<Record<FunctionRuntime, string>> = {
+  'nodejs-edge': `(function (exports) { exports.handler = async (event) => { console.log('%s %d', 'warm', 1, {}); return event.Records[0].cf.request; }; })`,
+  'cloudfront-js-2.0': `(function () { function handler(event) { console.log('warm', {}); return event.request; } return handler; })`,
+};
+// The wire's event scalars (pipeline/cf-wire.ts) and request headers, for the warm-up invocation only.
+const WARM_EVENT = JSON.stringify({ e: 'viewer-request', r: 'warm', dn: 'warm.invalid', di: 'WARM', ip: '127.0.0.1', m: 'GET', u: '/', q: 'a=1&b=2', dl: 0 });
+const WARM_HEADERS = 'Host\nwarm.invalid\nAccept\n*/*\nCookie\na=1; b=2';
+
+function warmBootstrapCache(runtime: FunctionRuntime, source: string, filename: string): void {
+  let scratch: BlankIsolate;
+  try {
+    scratch = createBlankIsolate(MIN_ISOLATE_MEMORY_MB, runtime);
+  } catch {
+    return; // only an optimisation: the cache made by the first isolate stays in use
+  }
+  const { isolate, context, api } = scratch;
+  try {
+    const entry = (name: string) => api.getSync(name, { reference: true }) as ivm.Reference<(...args: unknown[]) => string>;
+    const handler = isolate.compileScriptSync(WARM_HANDLERS[runtime]).runSync(context, { reference: true }) as ivm.Reference<unknown>;
+    entry('initCommonJs').applySync(undefined, [handler.derefInto(), '/warm.js'], { timeout: 1000 });
+    const first = entry('invoke').applySync(undefined, [WARM_EVENT, WARM_HEADERS, ''], { timeout: 1000 });
+    const settled = first[0] === 'P' ? entry('poll').applySync(undefined, [], { timeout: 1000 }) : first;
+    // A warm-up that did not produce a result exercised the wrong path: keep the cache there is.
+    if (settled[0] !== 'R') return;
+    const again = isolate.compileScriptSync(source, { filename, produceCachedData: true });
+    const cache = producedCache(again);
+    if (cache !== undefined) bootstrapCaches.set(runtime, cache);
+  } catch {
+    // Only an optimisation, as above.
+  } finally {
+    isolate.dispose();
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * What every call into lambda-edge.isolate.js returns, decoded (the format is described at the top of
- * that file). The isolate side builds it with its own captured intrinsics; the host trusts nothing in
+ * What every call into a bootstrap returns, decoded (the format is described at the top of
+ * lambda-edge.isolate.js; isolate-core.isolate.js writes it for both runtimes). The isolate side builds
+ * it with its own captured intrinsics (sandbox/primordials.isolate.js); the host trusts nothing in
  * it beyond its framing, and the pipeline validates the payload as CloudFront validates results.
  */
 export interface Envelope {

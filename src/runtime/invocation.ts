@@ -137,16 +137,7 @@ export class Invocation {
   private fire(timerId: number): void {
     this.timers.delete(timerId);
     if (this.done) return;
-    this.instance.fireTimer(timerId, this.remainingMs()).then(
-      (env) => {
-        if (this.done) return;
-        const result = this.step(env);
-        if (result) this.finish(result);
-      },
-      (err) => {
-        if (!this.done) this.finish(this.fail(err));
-      },
-    );
+    this.resume(this.instance.fireTimer(timerId, this.remainingMs()));
   }
 
   private hostOps(): HostOps {
@@ -161,7 +152,12 @@ export class Invocation {
   /** A host operation finished: hand its result in, then read the state as after a timer. */
   private settleOp(id: number, outcome: OpOutcome): void {
     if (this.done) return;
-    this.instance.settleOp(id, outcome.ok, outcome.json, outcome.bytes, this.remainingMs()).then(
+    this.resume(this.instance.settleOp(id, outcome.ok, outcome.json, outcome.bytes, this.remainingMs()));
+  }
+
+  /** Reads the envelope of a call made after the first (a timer fired, an operation settled), unless the invocation ended meanwhile. */
+  private resume(call: Promise<Envelope>): void {
+    call.then(
       (env) => {
         if (this.done) return;
         const result = this.step(env);

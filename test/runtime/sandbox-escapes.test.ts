@@ -114,3 +114,26 @@ describe('prototype pollution', () => {
     expect('a,b'.split(',')).toEqual(['a', 'b']);
   });
 });
+
+describe('prototype pollution in CloudFront Functions', () => {
+  const runtime = new FunctionRuntime({ maxWarmIsolates: 4, syncSliceMs: 50, spareIsolates: 0 });
+  afterAll(() => runtime.close());
+  const version = createFunctionVersion(
+    functionConfig({ name: 'cff-pollution', codePath: '/cff-prototype-pollution.js', memoryMb: 128, timeoutMs: 2000, runtime: 'cloudfront-js-2.0' }),
+    fixture('cff-prototype-pollution'),
+  );
+
+  test('a polluted toJSON or JSON.stringify forges neither log lines nor the result, in this or the next invocation', async () => {
+    for (const expectedCall of ['1', '2', '3']) {
+      const logs: string[] = [];
+      const outcome = await runtime.invoke({ version, event: viewerRequestEvent('r'), requestId: 'r', onConsole: (level, line) => logs.push(`${level} ${line}`) });
+      expect(outcome.result.ok).toBe(true);
+      const { scalars, headers } = decodeResult(outcome.result.ok ? outcome.result.value : '');
+      expect(scalars.t).toBe('Q');
+      expect(headers).toContain('X-Calls');
+      expect(headers[headers.indexOf('X-Calls') + 1]).toBe(expectedCall);
+      expect(logs).toEqual([`info call ${expectedCall}`]);
+    }
+    expect(typeof (Object.prototype as { toJSON?: unknown }).toJSON).toBe('undefined');
+  });
+});

@@ -37,14 +37,21 @@ function create(sandbox) {
   };
 
   // Hash and Hmac keep their state in private fields: user code cannot reach the chunks or the key.
-  class Hash {
-    #algorithm;
+  // What they share: data gathered by update() and sent to the host once, by digest().
+  let chunksOf;
+  class Digest {
+    #compute;
     #chunks = [];
     #done = false;
-    constructor(algorithm) {
-      this.#algorithm = String(algorithm);
-      // Node rejects an unknown algorithm at creation: ask the host now with no data.
-      sandbox.host('hash', this.#algorithm, new Uint8Array(0));
+    static {
+      // For Hash#copy only (Hmac has no copy, as in Node).
+      chunksOf = (d) => {
+        if (d.#done) throw finished();
+        return d.#chunks;
+      };
+    }
+    constructor(compute) {
+      this.#compute = compute;
     }
     update(data, inputEncoding) {
       if (this.#done) throw finished();
@@ -54,40 +61,36 @@ function create(sandbox) {
     digest(outputEncoding) {
       if (this.#done) throw finished();
       this.#done = true;
-      const out = wrap(sandbox.host('hash', this.#algorithm, concat(this.#chunks)));
+      const out = wrap(this.#compute(concat(this.#chunks)));
       this.#chunks = [];
       return outputEncoding === undefined || outputEncoding === 'buffer' ? out : out.toString(outputEncoding);
     }
+  }
+
+  class Hash extends Digest {
+    #algorithm;
+    constructor(algorithm) {
+      const name = String(algorithm);
+      // Node rejects an unknown algorithm at creation: ask the host now with no data.
+      sandbox.host('hash', name, new Uint8Array(0));
+      super((bytes) => sandbox.host('hash', name, bytes));
+      this.#algorithm = name;
+    }
     copy() {
-      if (this.#done) throw finished();
+      const chunks = chunksOf(this);
       const h = new Hash(this.#algorithm);
-      for (const c of this.#chunks) h.update(c);
+      for (const c of chunks) h.update(c);
       return h;
     }
   }
 
-  class Hmac {
-    #algorithm;
-    #key;
-    #chunks = [];
-    #done = false;
+  class Hmac extends Digest {
     constructor(algorithm, key, ...rest) {
-      this.#algorithm = String(algorithm);
+      const name = String(algorithm);
       const keyEncoding = rest.length > 0 && typeof rest[0] === 'object' && rest[0] !== null ? rest[0].encoding : undefined;
-      this.#key = new Uint8Array(toBytes(key, keyEncoding, 'key'));
-      sandbox.host('hmac', this.#algorithm, this.#key, new Uint8Array(0));
-    }
-    update(data, inputEncoding) {
-      if (this.#done) throw finished();
-      this.#chunks.push(new Uint8Array(toBytes(data, inputEncoding, 'data')));
-      return this;
-    }
-    digest(outputEncoding) {
-      if (this.#done) throw finished();
-      this.#done = true;
-      const out = wrap(sandbox.host('hmac', this.#algorithm, this.#key, concat(this.#chunks)));
-      this.#chunks = [];
-      return outputEncoding === undefined || outputEncoding === 'buffer' ? out : out.toString(outputEncoding);
+      const keyBytes = new Uint8Array(toBytes(key, keyEncoding, 'key'));
+      sandbox.host('hmac', name, keyBytes, new Uint8Array(0));
+      super((bytes) => sandbox.host('hmac', name, keyBytes, bytes));
     }
   }
 

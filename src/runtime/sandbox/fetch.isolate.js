@@ -10,22 +10,23 @@
 // Bodies are buffered whole (no ReadableStream): Request/Response keep their body as bytes, and
 // text()/json()/arrayBuffer()/bytes() read it once (bodyUsed), as the spec's "consume body" does.
 import { hostOpsOf } from './host-ops.isolate.js';
-
-// Captured when the unit is installed, before user code runs (Node's "primordials").
-const PromiseCtor = Promise;
-const U8 = Uint8Array;
-const stringify = JSON.stringify;
-const parse = JSON.parse;
-const defineProperty = Object.defineProperty;
-const keys = Object.keys;
-const iteratorSymbol = Symbol.iterator;
-const toStringTag = Symbol.toStringTag;
-const uncurryThis = Function.prototype.call.bind.bind(Function.prototype.call);
-const ArrayPush = uncurryThis(Array.prototype.push);
-const ArraySort = uncurryThis(Array.prototype.sort);
-const StringToLowerCase = uncurryThis(String.prototype.toLowerCase);
-const StringToUpperCase = uncurryThis(String.prototype.toUpperCase);
-const RegExpTest = uncurryThis(RegExp.prototype.test);
+// Captured when the unit is installed, before user code runs.
+import {
+  ArrayPush,
+  ArraySort,
+  FunctionCall,
+  PromiseCtor,
+  RegExpTest,
+  StringToLowerCase,
+  StringToUpperCase,
+  U8,
+  defineProperty,
+  iteratorSymbol,
+  keys,
+  parse,
+  stringify,
+  toStringTag,
+} from './primordials.isolate.js';
 
 export default function install(sandbox) {
   const ops = hostOpsOf(sandbox);
@@ -181,7 +182,7 @@ function buildFetch(g, ops) {
     forEach(callback, thisArg) {
       if (typeof callback !== 'function') throw new TypeError('Headers.forEach: callback must be a function');
       const pairs = this.#sorted();
-      for (let i = 0; i < pairs.length; i++) uncurryThis(callback)(thisArg, pairs[i][1], pairs[i][0], this);
+      for (let i = 0; i < pairs.length; i++) FunctionCall(callback, thisArg, pairs[i][1], pairs[i][0], this);
     }
 
     *entries() {
@@ -310,11 +311,11 @@ function buildFetch(g, ops) {
       const event = { type: 'abort', target: signal, currentTarget: signal };
       const listeners = signal.#listeners;
       signal.#listeners = [];
-      if (typeof signal.onabort === 'function') uncurryThis(signal.onabort)(signal, event);
+      if (typeof signal.onabort === 'function') FunctionCall(signal.onabort, signal, event);
       for (let i = 0; i < listeners.length; i++) {
         const l = listeners[i].listener;
-        if (typeof l === 'function') uncurryThis(l)(signal, event);
-        else if (typeof l.handleEvent === 'function') uncurryThis(l.handleEvent)(l, event);
+        if (typeof l === 'function') FunctionCall(l, signal, event);
+        else if (typeof l.handleEvent === 'function') FunctionCall(l.handleEvent, l, event);
       }
     }
 

@@ -9,8 +9,8 @@
 // globals every isolate gets, whatever its code says (cheap, and often reached indirectly).
 //
 // console, setTimeout/clearTimeout and setInterval/clearInterval are not here: they belong to the
-// runtime's bootstrap (lambda-edge.isolate.js), because the host's timers and log lines travel in its
-// envelope.
+// runtime's bootstrap (lambda-edge.isolate.js, with the console of isolate-core.isolate.js), because
+// the host's timers and log lines travel in its envelope.
 
 export interface SandboxGlobal {
   /** The property of globalThis. */

@@ -1,6 +1,7 @@
 // Runs INSIDE a V8 isolate. The isolate's half of host operations (fetch, crypto.subtle): work that
-// only the host can do. Like console lines and timers (lambda-edge.isolate.js), an operation never
-// calls the host: it is recorded as DATA and handed over with the next envelope
+// only the host can do. Like console lines (isolate-core.isolate.js) and timers
+// (lambda-edge.isolate.js), an operation never calls the host: it is recorded as DATA and handed over
+// with the next envelope
 // (META.o = [[opId, kind, args, [binaryString…]]…], META.a = [opId…] for operations the function
 // aborted). The host performs it and answers through the bootstrap's `settleOp(id, ok, json, bytes)`
 // entry, which resolves or rejects the promise kept here. Only copied strings and ArrayBuffers ever
@@ -11,8 +12,22 @@
 // host never answered (it aborts them when an invocation ends) are forgotten at the next one.
 //
 // Bundled into each unit that uses it (fetch, subtle); the one queue of an isolate lives on the
-// sandbox object as `sandbox.hostOps`, where the bootstrap (lambda-edge.isolate.js) finds it.
+// sandbox object as `sandbox.hostOps`, where the bootstrap (isolate-core.isolate.js) finds it.
 import * as codec from './bytes.isolate.js';
+// Captured when the unit is installed, before user code runs.
+import {
+  ArrayPush,
+  ErrorCtor,
+  MapCtor,
+  MapDelete,
+  MapForEach,
+  MapGet,
+  MapSet,
+  MapSize,
+  PromiseCtor,
+  defineProperty,
+  parse,
+} from './primordials.isolate.js';
 
 /** The isolate's host-operation queue, made by the first unit that asks (at install, before user code runs). */
 export function hostOpsOf(sandbox) {
@@ -21,18 +36,6 @@ export function hostOpsOf(sandbox) {
 }
 
 function createHostOps() {
-  const PromiseCtor = Promise;
-  const MapCtor = Map;
-  const parse = JSON.parse;
-  const uncurryThis = Function.prototype.call.bind.bind(Function.prototype.call);
-  const MapGet = uncurryThis(Map.prototype.get);
-  const MapSet = uncurryThis(Map.prototype.set);
-  const MapDelete = uncurryThis(Map.prototype.delete);
-  const MapForEach = uncurryThis(Map.prototype.forEach);
-  const MapSize = uncurryThis(Object.getOwnPropertyDescriptor(Map.prototype, 'size').get);
-  const ArrayPush = uncurryThis(Array.prototype.push);
-  const defineProperty = Object.defineProperty;
-  const ErrorCtor = Error;
   const ERRORS = { TypeError, RangeError, SyntaxError };
 
   /** More in flight than this in one invocation is a runaway loop, not a real function. */

@@ -8,18 +8,10 @@
 // from globalThis, from `require` or from any module's exports.
 import { GLOBALS } from './globals.isolate.ts';
 import { LAMBDA_EDGE_MODULES } from './module-names.ts';
+import { ArrayIncludes, ArrayJoin, ErrorCtor, StringCtor, StringSlice, create, defineProperty, hasOwn, keys } from './primordials.isolate.js';
 
 export default function init(hostCall) {
   'use strict';
-  const defineProperty = Object.defineProperty;
-  const ObjectHasOwn = Object.hasOwn;
-  const StringSlice = Function.prototype.call.bind(String.prototype.slice);
-  const StringCtor = String;
-  const ErrorCtor = Error;
-  const keys = Object.keys;
-  const create = Object.create;
-  const ArrayIncludes = Function.prototype.call.bind(Array.prototype.includes);
-  const ArrayJoin = Function.prototype.call.bind(Array.prototype.join);
 
   /** name → factory, for modules installed in this isolate but not evaluated yet. */
   const factories = create(null);
@@ -42,7 +34,7 @@ export default function init(hostCall) {
 
   function requireModule(specifier) {
     const name = moduleName(specifier);
-    if (ObjectHasOwn(cache, name)) return cache[name];
+    if (hasOwn(cache, name)) return cache[name];
     const factory = factories[name];
     if (factory === undefined) {
       if (!ArrayIncludes(offered, name)) throw notFound(specifier);

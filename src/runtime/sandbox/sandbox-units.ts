@@ -114,7 +114,21 @@ function bundleAll(): void {
 }
 
 function add(name: string, iife: string): void {
-  // The IIFE assigns a `var`; wrapping it in a function keeps that name off the isolate's global object.
-  const source = `(function () {\n${iife}\nreturn __vergeUnit.default;\n})()`;
-  units.set(name, { name, source, filename: `verge:sandbox/${name}.isolate.js`, cachedData: undefined });
+  units.set(name, { name, source: asScript(iife), filename: `verge:sandbox/${name}.isolate.js`, cachedData: undefined });
+}
+
+/** esbuild's IIFE assigns a `var`; wrapping it in a function keeps that name off the isolate's global object. */
+function asScript(iife: string): string {
+  return `(function () {\n${iife}\nreturn __vergeUnit.default;\n})()`;
+}
+
+/**
+ * A runtime's bootstrap (`lambda-edge.isolate.js`, `cloudfront-functions.isolate.js`: an absolute path)
+ * bundled with what it imports (isolate-core.isolate.js, primordials.isolate.js) into one script whose
+ * completion value is its default export, the entry table. Once per process and runtime (~5 ms);
+ * whitespace is kept so that stack frames through the bootstrap name a readable line.
+ */
+export function bootstrapCode(entry: string): string {
+  const build = buildSync({ ...BUILD_OPTIONS, minifyWhitespace: false, entryPoints: [entry] });
+  return asScript(build.outputFiles![0]!.text);
 }

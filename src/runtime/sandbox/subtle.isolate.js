@@ -8,18 +8,8 @@
 // A CryptoKey is an isolate-side handle: its key material stays in the host's key table for this
 // isolate and only leaves through exportKey/wrapKey, which the host refuses for a non-extractable key.
 import { hostOpsOf } from './host-ops.isolate.js';
-
-// Captured when the unit is installed, before user code runs (Node's "primordials").
-const PromiseCtor = Promise;
-const U8 = Uint8Array;
-const defineProperty = Object.defineProperty;
-const freeze = Object.freeze;
-const keys = Object.keys;
-const isArray = Array.isArray;
-const uncurryThis = Function.prototype.call.bind.bind(Function.prototype.call);
-const ArrayPush = uncurryThis(Array.prototype.push);
-const WeakMapGet = uncurryThis(WeakMap.prototype.get);
-const WeakMapSet = uncurryThis(WeakMap.prototype.set);
+// Captured when the unit is installed, before user code runs.
+import { ArrayPush, PromiseCtor, U8, WeakMapGet, WeakMapSet, defineProperty, freeze, isArray, keys } from './primordials.isolate.js';
 
 /**
  * Installed into isolates whose code names CryptoKey, SubtleCrypto or `subtle` (globals.isolate.ts),

@@ -1,0 +1,238 @@
+// Runs INSIDE a V8 isolate (isolated-vm), never in the host: the machinery both runtime bootstraps
+// share (lambda-edge.isolate.js for Lambda@Edge, cloudfront-functions.isolate.js for CloudFront
+// Functions). esbuild bundles it into each bootstrap's script (sandbox-units.ts, bootstrapCode), so
+// every isolate has its own copy, evaluated with the bootstrap before any user code. What it keeps:
+// the console and its buffered log lines, the state of the current invocation (one at a time per
+// isolate, as in a Lambda execution environment), the link to the sandbox, and the envelope every
+// entry of a bootstrap returns:
+//
+//   STATE META "\n" PAYLOAD
+//
+// STATE: R (result), E (the handler failed), V (the result has the wrong shape), P (pending). META: ""
+// or JSON {l: [[level, line]…], o: [[opId, kind, args, bins]…], a: [opId…]} plus what the runtime adds
+// (Lambda@Edge: t and c, its timer requests; see lambda-edge.isolate.js, which documents the whole
+// wire). PAYLOAD for R: the runtime's encoding of the result; for E: JSON {name, message, stack}; for
+// V: a message. Console lines and host operations are buffered and handed back with the envelope
+// instead of calling the host, so a call that is cut short leaves no trace outside the isolate.
+import {
+  ArrayPush,
+  PromiseCtor,
+  PromiseThen,
+  StringCtor,
+  StringSlice,
+  StringToUpperCase,
+  defineProperty,
+  isArray,
+  keys,
+  stringify,
+} from './sandbox/primordials.isolate.js';
+
+const MAX_LOG_LINES = 200;
+const MAX_LOG_LINE_CHARS = 8192;
+
+let logs = [];
+let droppedLogs = 0;
+// Invocation state: one invocation at a time per isolate.
+let state = 'P';
+let value = null;
+let invocationSeq = 0;
+// The sandbox object (sandbox/registry.isolate.js), set by attachSandbox. Its `hostOps` is the queue
+// of host operations (fetch, crypto.subtle: sandbox/host-ops.isolate.js), made by the units using it.
+let sandboxRef = null;
+
+// What differs per runtime, set once by its bootstrap (defineRuntime) before any user code runs.
+let formatLine = null;
+let encodeRuntimeResult = null;
+let runtimeMeta = null;
+
+/**
+ * The runtime's parts: `formatArgs(args)` makes a console call's line, `encodeResult(v)` turns the
+ * handler's result into the R payload (throwing ShapeError for a wrong shape), and `extraMeta()`
+ * returns "" or more META members, each with its leading comma (e.g. `,"t":[…]`).
+ */
+export function defineRuntime(parts) {
+  formatLine = parts.formatArgs;
+  encodeRuntimeResult = parts.encodeResult;
+  runtimeMeta = parts.extraMeta === undefined ? () => '' : parts.extraMeta;
+}
+
+export class ShapeError extends Error {}
+
+/** One console argument as text; objects as JSON at the top level (`depth` 0), as String() below. */
+export function formatValue(v, depth) {
+  if (typeof v === 'string') return v;
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'function') return '[Function' + (v.name ? ': ' + v.name : ' (anonymous)') + ']';
+  if (typeof v === 'bigint') return StringCtor(v) + 'n';
+  if (typeof v === 'symbol') return StringCtor(v);
+  if (v instanceof Error) return v.stack || v.name + ': ' + v.message;
+  if (v !== null && typeof v === 'object' && depth === 0) {
+    try {
+      return stringify(v);
+    } catch {
+      return '[Object]';
+    }
+  }
+  return StringCtor(v);
+}
+
+export function log(level, args) {
+  if (logs.length >= MAX_LOG_LINES) {
+    droppedLogs++;
+    return;
+  }
+  let line;
+  try {
+    line = formatLine(args);
+  } catch {
+    line = '[unprintable log arguments]';
+  }
+  if (line.length > MAX_LOG_LINE_CHARS) line = StringSlice(line, 0, MAX_LOG_LINE_CHARS) + '… [truncated]';
+  ArrayPush(logs, [level, line]);
+}
+
+/** Defines the global `console`, its methods writing to the buffered log lines; `trace` only where the runtime has it. */
+export function installConsole(withTrace) {
+  const consoleObject = {
+    log: (...a) => log('info', a),
+    info: (...a) => log('info', a),
+    warn: (...a) => log('warn', a),
+    error: (...a) => log('error', a),
+    debug: (...a) => log('debug', a),
+  };
+  if (withTrace) consoleObject.trace = (...a) => log('debug', a);
+  defineProperty(globalThis, 'console', { value: consoleObject, writable: true, configurable: true });
+}
+
+/** Links the sandbox installed beside the bootstrap and returns its `require`; its units report errors to the log. */
+export function attachSandbox(sandbox) {
+  sandboxRef = sandbox;
+  sandbox.reportError = (err) => log('error', ['Uncaught', err]);
+  return sandbox.userRequire;
+}
+
+/** Starts a new invocation and returns its number; callbacks of earlier ones no longer settle anything. */
+export function beginInvocation() {
+  invocationSeq++;
+  state = 'P';
+  value = null;
+  if (sandboxRef !== null && sandboxRef.hostOps !== undefined) sandboxRef.hostOps.reset();
+  return invocationSeq;
+}
+
+export function currentInvocation() {
+  return invocationSeq;
+}
+
+function errorInfo(err) {
+  try {
+    if (err !== null && typeof err === 'object') {
+      return { name: StringCtor(err.name || 'Error'), message: StringCtor(err.message), stack: err.stack ? StringCtor(err.stack) : undefined };
+    }
+    return { name: 'Error', message: StringCtor(err) };
+  } catch {
+    return { name: 'Error', message: '[unprintable error]' };
+  }
+}
+
+/** Ends invocation `seq` with a result (s "R") or an error (s "E"), unless it ended already. */
+export function settle(seq, s, v) {
+  if (seq !== invocationSeq || state !== 'P') return; // late callbacks of an earlier or settled invocation
+  if (s === 'E') {
+    state = 'E';
+    value = json(errorInfo(v), 0);
+    return;
+  }
+  try {
+    value = encodeRuntimeResult(v);
+    state = 'R';
+  } catch (err) {
+    state = 'V';
+    value = err instanceof ShapeError ? err.message : 'The function result cannot be serialised: ' + errorInfo(err).message;
+  }
+}
+
+/**
+ * What the handler returned: a thenable settles the invocation when it does; another value settles it
+ * now, except `undefined` where the runtime lets a callback settle it later (`undefinedPending`).
+ */
+export function settleReturned(seq, returned, undefinedPending) {
+  if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
+    PromiseThen(PromiseCtor.resolve(returned), (res) => settle(seq, 'R', res), (err) => settle(seq, 'E', err));
+  } else if (returned !== undefined || !undefinedPending) {
+    settle(seq, 'R', returned);
+  }
+}
+
+export function envelope() {
+  if (droppedLogs > 0) {
+    ArrayPush(logs, ['warn', droppedLogs + ' log lines dropped (more than ' + MAX_LOG_LINES + ' in one invocation)']);
+    droppedLogs = 0;
+  }
+  let meta = '';
+  const hostOps = sandboxRef === null ? undefined : sandboxRef.hostOps;
+  const ops = hostOps === undefined ? null : hostOps.take();
+  const extra = runtimeMeta();
+  if (logs.length > 0 || extra !== '' || ops !== null) {
+    meta = '{"l":' + json(logs, 0) + extra;
+    // Host operations: their args are plain data the units copied out of user values when queuing.
+    if (ops !== null) meta += ',"o":' + json(ops[0], 0) + ',"a":' + json(ops[1], 0);
+    meta += '}';
+    logs = [];
+  }
+  return state === 'P' ? 'P' + meta : state + meta + '\n' + value;
+}
+
+/** The host finished operation `id` (a fetch, a crypto.subtle call): `data` and `bytes` are copies. */
+export function settleOp(id, ok, data, bytes) {
+  if (sandboxRef !== null && sandboxRef.hostOps !== undefined) sandboxRef.hostOps.settle(id, ok, data, bytes);
+  return envelope();
+}
+
+/**
+ * JSON for the wire, written here rather than by JSON.stringify on objects: JSON.stringify consults
+ * `toJSON` on every object (ECMA-262 SerializeJSONProperty), so user code that sets
+ * Object.prototype.toJSON or Array.prototype.toJSON could otherwise rewrite the envelope (forge log
+ * lines or timer requests) of this and every later invocation. Only primitives go to JSON.stringify,
+ * which never looks up toJSON for them. Own enumerable properties only; undefined and functions are
+ * left out as JSON does.
+ */
+const MAX_JSON_DEPTH = 32;
+export function json(v, depth) {
+  if (v === null || typeof v !== 'object') {
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return undefined;
+    return stringify(v); // a BigInt throws a TypeError, as JSON.stringify does
+  }
+  if (depth > MAX_JSON_DEPTH) throw new ShapeError('the result is nested more than ' + MAX_JSON_DEPTH + ' levels deep (or is circular)');
+  let out;
+  if (isArray(v)) {
+    out = '[';
+    for (let i = 0; i < v.length; i++) {
+      const e = json(v[i], depth + 1);
+      out += (i === 0 ? '' : ',') + (e === undefined ? 'null' : e);
+    }
+    return out + ']';
+  }
+  out = '{';
+  const names = keys(v);
+  let first = true;
+  for (let i = 0; i < names.length; i++) {
+    const e = json(v[names[i]], depth + 1);
+    if (e === undefined) continue;
+    out += (first ? '' : ',') + stringify(names[i]) + ':' + e;
+    first = false;
+  }
+  return out + '}';
+}
+
+/** A lowercase header name as both runtimes write it back: each word capitalised (example-name → Example-Name). */
+export function titleCase(name) {
+  let out = '';
+  let upper = true;
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i];
+    out += upper ? StringToUpperCase(ch) : ch;
+    upper = ch === '-';
+  }
+  return out;
+}
