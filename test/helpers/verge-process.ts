@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually, type LogLine } from './harness.ts';
+import { eventually, send, type LogLine, type RawResponse } from './harness.ts';
 
 // `verge serve` as a user runs it (bin/verge.js in its own process: supervisor and workers), for
 // the tests of what only whole processes show: workers dying, being replaced, draining on SIGTERM.
@@ -87,4 +87,15 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The answer to one request on a fresh connection, or 'connection broke' when the worker holding it
+ * died (the supervision tests count these).
+ */
+export function attempt(url: string): Promise<RawResponse | 'connection broke'> {
+  return send(url).then(
+    (res) => res,
+    () => 'connection broke' as const,
+  );
 }

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { eventually, send, startOrigin, type RawResponse, type TestOrigin } from '../helpers/harness.ts';
-import { configFile, isAlive, serve, type ServingVerge } from '../helpers/verge-process.ts';
+import { eventually, startOrigin, type RawResponse, type TestOrigin } from '../helpers/harness.ts';
+import { attempt as attemptAt, configFile, isAlive, serve, type ServingVerge } from '../helpers/verge-process.ts';
 
 // A catastrophic allocation in a function, through a real `verge serve` with two workers: whether
 // isolated-vm answers it with a clean error or V8 aborts the worker process, clients of the node
@@ -59,12 +59,7 @@ afterAll(async () => {
   await origin?.close();
 });
 
-/** The answer to one request on a fresh connection, or 'connection broke'. */
-const attempt = (path: string): Promise<RawResponse | 'connection broke'> =>
-  send(`${verge.url}${path}`).then(
-    (res) => res,
-    () => 'connection broke' as const,
-  );
+const attempt = (path: string) => attemptAt(`${verge.url}${path}`);
 
 /** One healthy request's answer, and when it was sent. */
 interface Outcome {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { eventually, send, startOrigin, type RawResponse, type TestOrigin } from '../helpers/harness.ts';
-import { configFile, isAlive, serve, type ServingVerge } from '../helpers/verge-process.ts';
+import { eventually, startOrigin, type RawResponse, type TestOrigin } from '../helpers/harness.ts';
+import { attempt as attemptAt, configFile, isAlive, serve, type ServingVerge } from '../helpers/verge-process.ts';
 import { WORKER_HEARTBEAT_MS } from '../../src/proxy/supervisor.ts';
 
 // The supervisor's watchdog, through a real `verge serve` with two workers and `workerStallMs: 2000`:
@@ -39,11 +39,7 @@ afterAll(async () => {
   await origin?.close();
 });
 
-const attempt = (path: string): Promise<RawResponse | 'connection broke'> =>
-  send(`${verge.url}${path}`).then(
-    (res) => res,
-    () => 'connection broke' as const,
-  );
+const attempt = (path: string) => attemptAt(`${verge.url}${path}`);
 
 const stalledLines = () => verge.logs.filter((l) => l.type === 'worker-stalled');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
