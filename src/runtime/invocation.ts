@@ -70,10 +70,12 @@ export class Invocation {
       }
       return this.step(env) ?? this.wait();
     }
-    return this.instance.invokeAsync(event, remaining).then(
-      (env) => this.step(env) ?? this.wait(),
-      (err) => this.fail(err),
-    );
+    // On the thread pool the deadline is armed before the first call returns: isolated-vm's own
+    // timeout only takes effect at V8's interrupt checks, which some builtins never reach
+    // (`copyWithin` over a huge array-like runs for a minute), and the request must not wait for them.
+    const pending = this.wait();
+    this.resume(this.instance.invokeAsync(event, remaining));
+    return pending;
   }
 
   /**

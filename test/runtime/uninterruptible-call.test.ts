@@ -21,10 +21,12 @@ beforeAll(async () => {
     functions: [
       { name: 'uninterruptible-builtin', code: fixture('uninterruptible-builtin'), timeoutMs: 5000 },
       { name: 'huge-array-fill', code: fixture('huge-array-fill'), memoryMb: 128, timeoutMs: 5000 },
+      { name: 'uninterruptible-timed', code: fixture('uninterruptible-builtin'), timeoutMs: 3000 },
     ],
     behaviors: [
       { pathPattern: '/huge-array-fill', originId: 'o', functions: { 'viewer-request': { name: 'huge-array-fill' } } },
       { pathPattern: '/uninterruptible-builtin', originId: 'o', functions: { 'viewer-request': { name: 'uninterruptible-builtin' } } },
+      { pathPattern: '/uninterruptible-timed', originId: 'o', functions: { 'viewer-request': { name: 'uninterruptible-timed' } } },
       { pathPattern: '*', originId: 'o' },
     ],
   });
@@ -60,9 +62,10 @@ test('after an uninterruptible call ended in a memory error far past its sync sl
   expect(first.text).toContain('VERGE_ERR_FUNCTION_MEMORY');
   expect(first.longestGapMs).toBeGreaterThan(4 * 50);
 
+  // On the pool the wall-clock deadline (5 s) is armed from the start, so it may answer first.
   const second = await sendWatchingLoop(`${edge.url}/huge-array-fill`);
   expect(second.status).toBe(503);
-  expect(second.text).toContain('VERGE_ERR_FUNCTION_MEMORY');
+  expect(second.text).toMatch(/VERGE_ERR_FUNCTION_(MEMORY|TIMEOUT)/);
   expect(second.longestGapMs).toBeLessThan(first.longestGapMs / 3);
 }, 120_000);
 
@@ -78,4 +81,19 @@ test('after an uninterruptible call held the node thread past its sync slice, th
   const second = await sendWatchingLoop(`${edge.url}${PATH}`);
   expect(second).toMatchObject({ status: 200, text: 'visited 20000000 indices' });
   expect(second.longestGapMs).toBeLessThan(first.longestGapMs / 3);
+}, 60_000);
+
+test('on the thread pool, a call that V8 cannot interrupt is answered with VERGE_ERR_FUNCTION_TIMEOUT at its deadline, not when the builtin ends', async () => {
+  // ~1.2 s on the node's thread, which moves the version to the pool.
+  expect(await send(`${edge.url}/uninterruptible-timed?length=2e7`)).toMatchObject({ status: 200 });
+  // The default length holds a thread for about a minute; the deadline (3 s) answers the request.
+  const started = performance.now();
+  const res = await send(`${edge.url}/uninterruptible-timed`);
+  const tookMs = performance.now() - started;
+  expect(res.status).toBe(503);
+  expect(res.text).toContain('VERGE_ERR_FUNCTION_TIMEOUT');
+  expect(tookMs).toBeGreaterThan(2_500);
+  expect(tookMs).toBeLessThan(15_000);
+  // And the node keeps answering the same version on a fresh isolate.
+  expect(await send(`${edge.url}/uninterruptible-timed?length=1e3`)).toMatchObject({ status: 200, text: 'visited 1000 indices' });
 }, 60_000);
