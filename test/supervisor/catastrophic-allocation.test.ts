@@ -20,15 +20,16 @@ interface Case {
    * also seen answering 503 VERGE_ERR_FUNCTION_TIMEOUT: the allocation (interruptible JS, a callback
    * per element) still ran when its 5 s timeout came.
    */
-  readonly expect: { readonly status: 503; readonly code: string } | 'worker-aborts';
+  readonly expect: { readonly status: 503; readonly code: RegExp } | 'worker-aborts';
 }
 
 // Measured with isolated-vm 7.0.1 on Node 24 (the fixtures' comments say why each behaves so).
 const CASES: readonly Case[] = [
-  { fixture: 'huge-array-fill', expect: { status: 503, code: 'VERGE_ERR_FUNCTION_MEMORY' } },
+  // Its second round runs on the thread pool, where the 5 s deadline may answer before the memory limit.
+  { fixture: 'huge-array-fill', expect: { status: 503, code: /VERGE_ERR_FUNCTION_(MEMORY|TIMEOUT)/ } },
   { fixture: 'heap-oom-aborts-process', expect: 'worker-aborts' },
-  { fixture: 'huge-string-concat', expect: { status: 503, code: 'VERGE_ERR_FUNCTION_THREW' } },
-  { fixture: 'giant-typed-array', expect: { status: 503, code: 'VERGE_ERR_FUNCTION_THREW' } },
+  { fixture: 'huge-string-concat', expect: { status: 503, code: /VERGE_ERR_FUNCTION_THREW/ } },
+  { fixture: 'giant-typed-array', expect: { status: 503, code: /VERGE_ERR_FUNCTION_THREW/ } },
 ];
 
 let origin: TestOrigin;
@@ -107,7 +108,7 @@ describe.each(CASES)('$fixture under memoryMb 128, with two workers', (c) => {
         expect(answer).not.toBe('connection broke');
         const res = answer as RawResponse;
         expect(res.status).toBe(c.expect.status);
-        expect(res.text).toContain(c.expect.code);
+        expect(res.text).toMatch(c.expect.code);
         expect(verge.logs.filter((l) => l.type === 'worker-replaced')).toHaveLength(replacedBefore);
       }
       // Only what was in flight on the dying worker may have failed: requests sent before it died
