@@ -15,6 +15,7 @@ import { warmFunctionsRss } from './warm-functions.ts';
 import { microBenchmark } from './micro.ts';
 import { workersBenchmark, type WorkersResult } from './workers.ts';
 
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 8);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -67,8 +68,10 @@ async function main(): Promise<void> {
   };
   const results: Record<string, LoadResult[]> = { a: [], b: [], c: [], d: [] };
   const fixed: Record<string, LoadResult[]> = { a: [], b: [], c: [], d: [] };
-  // Warm-up: JIT, connection pools, warm isolates; not counted.
-  for (const key of ['a', 'b', 'c', 'd'] as const) await load(targets[key].url, targets[key].measured, 1);
+  // Warm-up: JIT, connection pools, warm isolates; not counted. 1 s was not enough: an edge node's CPU
+  // per request still fell by ~15% between the 2nd and 3rd 5-second run (measured at 124, 110, 105 µs
+  // for scenario (c)), which made runs of the whole bench differ by up to 9 µs per hook.
+  for (const key of ['a', 'b', 'c', 'd'] as const) await load(targets[key].url, targets[key].measured, WARMUP_S);
   for (let round = 0; round < ROUNDS; round++) {
     for (const key of ['a', 'b', 'c', 'd'] as const) results[key]!.push(await load(targets[key].url, targets[key].measured, DURATION_S));
     // The same work at one fixed rate: CPU per request at equal load, without saturation's batching.
