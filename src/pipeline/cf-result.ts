@@ -6,7 +6,7 @@ import type { WireResult } from './cf-wire.ts';
 import type { CfCustomOrigin, CfHeaders, CfRequestBody } from './cf-types.ts';
 import type { EdgeRequest, EdgeResponse } from './edge-message.ts';
 import { headerNames, type HeaderList } from './header-list.ts';
-import { isDisallowedHeader, READ_ONLY_HEADERS } from './header-rules.ts';
+import { isDisallowedHeader, isValidOriginPath, READ_ONLY_HEADERS } from './header-rules.ts';
 
 // CloudFront validates what a function returns before using it ("Lambda@Edge function validation
 // errors"); any breach answers the viewer with 502 LambdaValidationError. These checks reproduce them.
@@ -196,8 +196,8 @@ function validateOrigin(value: unknown, input: EdgeRequest): CfCustomOrigin {
   const port = Number(c.port ?? (protocol === 'https' ? 443 : 80));
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid('origin-request', 'request.origin.custom.port must be from 1 to 65535');
   const path = c.path ?? '';
-  if (typeof path !== 'string' || (path !== '' && (!path.startsWith('/') || path.endsWith('/')))) {
-    throw invalid('origin-request', 'request.origin.custom.path must be "" or start with "/" and not end with "/"');
+  if (typeof path !== 'string' || !isValidOriginPath(path)) {
+    throw invalid('origin-request', 'request.origin.custom.path must be "" or a URL path that starts with "/", does not end with "/" and has no "?", "#", spaces or control characters');
   }
   const customHeaders = validateHeaderObject(c.customHeaders ?? {}, 'request.origin.custom.customHeaders');
   const readTimeout = Number(c.readTimeout ?? before.readTimeout);

@@ -1,5 +1,6 @@
 import type { OriginConfig } from '../config/types.ts';
 import { invalid } from './cf-result.ts';
+import { isRefusedOriginCustomHeader, isValidOriginPath } from './header-rules.ts';
 
 // CloudFront Functions' "Helper methods for origin modification" (viewer-request only):
 // `cf.selectRequestOriginById(id)` sends the request to another origin of the distribution;
@@ -48,7 +49,7 @@ export function validateCffOriginChange(value: unknown): CffOriginChange | undef
   }
   if (u.originPath !== undefined) {
     const p = u.originPath;
-    if (typeof p !== 'string' || (p !== '' && (!p.startsWith('/') || p.endsWith('/')))) throw fail('updateRequestOrigin: originPath must be "" or start with "/" and not end with "/"');
+    if (typeof p !== 'string' || !isValidOriginPath(p)) throw fail('updateRequestOrigin: originPath must be "" or a URL path that starts with "/", does not end with "/" and has no "?", "#", spaces or control characters');
     change.originPath = p;
   }
   if (u.customHeaders !== undefined) {
@@ -56,6 +57,8 @@ export function validateCffOriginChange(value: unknown): CffOriginChange | undef
     const headers: Record<string, string> = {};
     for (const [name, v] of Object.entries(u.customHeaders)) {
       if (!TOKEN.test(name)) throw fail(`updateRequestOrigin: customHeaders: "${name}" is not a valid header name`);
+      // The rules for an origin's custom headers (CloudFront's list) and for headers a function may add.
+      if (isRefusedOriginCustomHeader(name.toLowerCase())) throw fail(`updateRequestOrigin: customHeaders: the ${name} header cannot be added to origin requests`);
       if (typeof v !== 'string' || !FIELD_VALUE.test(v)) throw fail(`updateRequestOrigin: customHeaders["${name}"] must be a header value`);
       headers[name] = v;
     }
