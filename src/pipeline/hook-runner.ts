@@ -1,8 +1,9 @@
-import type { EventType, FunctionAssociation } from '../config/types.ts';
+import type { EventType, FunctionAssociation, OriginConfig } from '../config/types.ts';
 import { LambdaLimitExceededError, LambdaValidationError } from '../errors/function-errors.ts';
 import { asCloudFrontFunctionError } from '../errors/cloudfront-function-errors.ts';
 import { VergeError } from '../errors/verge-error.ts';
 import type { CacheStatus } from '../cache/cache-status.ts';
+import { applyCffOriginChange, type CffOriginChange } from './cff-origin.ts';
 import { validateCffRequestResult, validateCffResponseResult, type CffRequestHookResult } from './cff-result.ts';
 import { logEndAndReport, logFunctionConsole, logStart, type InvocationLogFields } from '../observability/lambda-log.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -65,6 +66,16 @@ export class HookRunner {
     }
     const payload = await this.invoke(eventType, version, requestId, event);
     return this.validated(eventType, version, () => validateResponseHookResult(eventType, decodeResult(payload), response));
+  }
+
+  /**
+   * The origin a CloudFront Function's origin change leads to. Checking it (an unknown origin id) is
+   * part of checking the function's result, so a failure is the function's FunctionValidationError
+   * and its log line names the function, like any other invalid result.
+   */
+  async applyOriginChange(assoc: FunctionAssociation, change: CffOriginChange, current: OriginConfig, originsById: ReadonlyMap<string, OriginConfig>): Promise<OriginConfig> {
+    const version = this.registry.get(assoc.name);
+    return this.asCloudFrontFunction(() => this.validated('viewer-request', version, () => applyCffOriginChange(change, current, originsById)));
   }
 
   /** A CloudFront Function's failure is reported with CloudFront Functions' outcomes (FunctionExecutionError, …). */

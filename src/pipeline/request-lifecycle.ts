@@ -13,7 +13,6 @@ import type { CfCustomOrigin, CfHeaders } from './cf-types.ts';
 import type { EdgeRequest, EdgeResponse } from './edge-message.ts';
 import { headerValue, removeHeader, setHeader, stripHopByHop, titleCase } from './header-list.ts';
 import type { HookRunner } from './hook-runner.ts';
-import { applyCffOriginChange } from './cff-origin.ts';
 import { eventBody, hasRequestBody, readRequestBody, upstreamBody } from './request-body.ts';
 
 export interface LifecycleOptions {
@@ -125,7 +124,7 @@ export class RequestLifecycle {
       request = result.request;
       // A CloudFront Function may send this request to another origin (pipeline/cff-origin.ts).
       if ('originChange' in result && result.originChange !== undefined) {
-        originOverride = applyCffOriginChange(result.originChange, this.originsById.get(behavior.originId)!, this.originsById);
+        originOverride = await this.hooks.applyOriginChange(viewerRequestFn, result.originChange, this.originsById.get(behavior.originId)!, this.originsById);
       }
     }
     // The body (or its replacement) goes on upstream, but leaves the event: CloudFront shows it only to

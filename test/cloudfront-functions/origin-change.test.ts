@@ -101,4 +101,24 @@ describe('origin changes asked for by a function', () => {
     expect(res.status).toBe(200);
     expect(res.body.toString()).toBe('b');
   });
+
+  test('selectRequestOriginById with an unknown id is the function\'s validation error: 502 FunctionValidationError, with its name', async () => {
+    const res = await send(`${edge.url}/select-unknown/`);
+    expect(res.status).toBe(502);
+    expect(res.headers['x-cache']).toBe('FunctionValidationError from verge');
+    const line = await errorLine(res);
+    expect(line.code).toBe('VERGE_ERR_CFF_INVALID_RESULT');
+    expect(line.function).toBe('select-unknown');
+    expect(line.msg).toMatch(/no origin has id "nowhere"/);
+  });
+
+  test('a CloudFront Function over its reservedConcurrency is throttled: 503 FunctionThrottledError', async () => {
+    const res = await send(`${edge.url}/throttled/`);
+    expect(res.status).toBe(503);
+    expect(res.headers['x-cache']).toBe('FunctionThrottledError from verge');
+    const line = await errorLine(res);
+    expect(line.code).toBe('VERGE_ERR_CFF_THROTTLED');
+    expect(line.cause).toBe('VERGE_ERR_FUNCTION_THROTTLED');
+    expect(line.function).toBe('throttled');
+  });
 });
