@@ -1,4 +1,5 @@
 import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { KeyValueStoreConfig } from '../config/types.ts';
 import { ConfigError } from '../errors/verge-error.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -6,6 +7,8 @@ import { parseKeyValueStore, type KeyValueStoreData } from './kvs-data.ts';
 
 interface OpenStore {
   data: KeyValueStoreData;
+  /** The file's text when last read (loaded or refused): a directory event that left it unchanged is ignored. */
+  text: string;
   created: Date;
   users: number;
   watcher: FSWatcher | undefined;
@@ -25,15 +28,16 @@ const stores = new Map<string, OpenStore>();
 export function keyValueStoreData(file: string): KeyValueStoreData {
   let store = stores.get(file);
   if (store === undefined) {
-    store = { data: load(file, new Date()), created: new Date(), users: 0, watcher: undefined, timer: undefined };
+    const created = new Date();
+    store = { ...load(file, created), created, users: 0, watcher: undefined, timer: undefined };
     stores.set(file, store);
   }
   return store.data;
 }
 
-function load(file: string, created: Date): KeyValueStoreData {
+function load(file: string, created: Date): { data: KeyValueStoreData; text: string } {
   const text = readFileSync(file, 'utf8');
-  return parseKeyValueStore(text, created, statSync(file).mtime);
+  return { data: parseKeyValueStore(text, created, statSync(file).mtime), text };
 }
 
 /**
@@ -48,7 +52,7 @@ export function openKeyValueStores(configs: readonly KeyValueStoreConfig[], logg
     if (store === undefined) {
       const created = new Date();
       try {
-        store = { data: load(config.file, created), created, users: 0, watcher: undefined, timer: undefined };
+        store = { ...load(config.file, created), created, users: 0, watcher: undefined, timer: undefined };
       } catch (err) {
         problems.push({ path: `keyValueStores[${i}].file`, message: `${config.file}: ${(err as Error).message}` });
         return;
@@ -78,22 +82,39 @@ export function openKeyValueStores(configs: readonly KeyValueStoreConfig[], logg
   return release;
 }
 
+/**
+ * Watches the file's directory, not the file: a watch on the file follows its inode, so after the
+ * first atomic replace (write a temporary file, rename it over the store: editors, `mv`, Kubernetes
+ * ConfigMaps) later changes would never be seen. The directory sees every write and every rename.
+ * A ConfigMap mount swaps a `..data` symlink rather than the file's own name, so those events count too.
+ */
 function watchStore(config: KeyValueStoreConfig, store: OpenStore, logger: Logger): FSWatcher | undefined {
+  const name = basename(config.file);
+  const reload = (): void => {
+    let text: string;
+    try {
+      text = readFileSync(config.file, 'utf8');
+    } catch (err) {
+      // Gone for a moment (deleted before its replacement is written): the next event reloads it.
+      if (store.text !== '') warnReloadFailed(config, logger, err as Error);
+      store.text = '';
+      return;
+    }
+    if (text === store.text) return;
+    store.text = text;
+    try {
+      store.data = parseKeyValueStore(text, store.created, statSync(config.file).mtime);
+      logger.info({ type: 'kvs-reloaded', keyValueStore: config.id, file: config.file }, `Reloaded key value store ${config.id}`);
+    } catch (err) {
+      warnReloadFailed(config, logger, err as Error);
+    }
+  };
   try {
-    const watcher = watch(config.file, () => {
+    const watcher = watch(dirname(config.file), (_event, filename) => {
+      if (filename !== null && filename !== name && !filename.startsWith('..')) return;
       // Editors and `cp` write in several steps; settle before reading.
       clearTimeout(store.timer);
-      store.timer = setTimeout(() => {
-        try {
-          store.data = load(config.file, store.created);
-          logger.info({ type: 'kvs-reloaded', keyValueStore: config.id, file: config.file }, `Reloaded key value store ${config.id}`);
-        } catch (err) {
-          logger.warn(
-            { type: 'kvs-reload-failed', code: 'VERGE_ERR_KVS_INVALID', keyValueStore: config.id, file: config.file, err: (err as Error).message },
-            `Could not reload key value store ${config.id}; keeping its last good data`,
-          );
-        }
-      }, 50);
+      store.timer = setTimeout(reload, 50);
       store.timer.unref();
     });
     watcher.on('error', () => undefined);
@@ -102,4 +123,11 @@ function watchStore(config: KeyValueStoreConfig, store: OpenStore, logger: Logge
   } catch {
     return undefined;
   }
+}
+
+function warnReloadFailed(config: KeyValueStoreConfig, logger: Logger, err: Error): void {
+  logger.warn(
+    { type: 'kvs-reload-failed', code: 'VERGE_ERR_KVS_INVALID', keyValueStore: config.id, file: config.file, err: err.message },
+    `Could not reload key value store ${config.id}; keeping its last good data`,
+  );
 }

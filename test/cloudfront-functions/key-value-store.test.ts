@@ -1,6 +1,9 @@
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseKeyValueStore } from '../../src/kvs/kvs-data.ts';
-import { functionFile, send, startEdge, startOrigin, type TestEdge, type TestOrigin } from '../helpers/harness.ts';
+import { eventually, functionFile, send, startEdge, startOrigin, type TestEdge, type TestOrigin } from '../helpers/harness.ts';
 
 const when = new Date('2026-01-02T03:04:05.000Z');
 const parse = (doc: unknown) => parseKeyValueStore(JSON.stringify(doc), when, when);
@@ -127,5 +130,57 @@ async function handler(event) {
       expect(origin.seen.at(-1)!.headers['x-kvs']).toBe('from-store true');
     }
     expect(edge.node.registry.get('slow').mode).toBe('async');
+  });
+});
+
+describe('a store file replaced while the node runs', () => {
+  let origin: TestOrigin;
+  let edge: TestEdge;
+  let dir: string;
+  let file: string;
+  let writes = 0;
+  const doc = (v: string) => JSON.stringify({ data: [{ key: 'v', value: v }] });
+  // The atomic replace editors and ConfigMaps do: write a temporary file, rename it over the store.
+  const renameWrite = (text: string) => {
+    const tmp = join(dir, `.store.json.tmp-${++writes}`);
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  };
+  const served = async () => {
+    const res = await send(`${edge.url}/`);
+    expect(res.status).toBe(200);
+    return origin.seen.at(-1)!.headers['x-v'];
+  };
+  beforeAll(async () => {
+    origin = await startOrigin();
+    dir = mkdtempSync(join(tmpdir(), 'verge-kvs-'));
+    file = join(dir, 'store.json');
+    writeFileSync(file, doc('v1'));
+    const code = functionFile(`import cf from 'cloudfront';
+async function handler(event) { event.request.headers['x-v'] = { value: await cf.kvs().get('v') }; return event.request; }`);
+    edge = await startEdge({
+      origins: [{ id: 'o', url: origin.url }],
+      keyValueStores: [{ id: 'kv', file }],
+      functions: [{ name: 'reader', code, runtime: 'cloudfront-js-2.0', keyValueStore: 'kv', timeoutMs: 1000 }],
+      behaviors: [{ pathPattern: '*', originId: 'o', functions: { 'viewer-request': { name: 'reader' } } }],
+    });
+  });
+  afterAll(async () => {
+    await edge?.close();
+    await origin?.close();
+  });
+
+  test('each of several successive rename-writes is seen by cf.kvs().get; a bad one keeps the last good data', async () => {
+    expect(await served()).toBe('v1');
+    for (const v of ['v2', 'v3', 'v4']) {
+      renameWrite(doc(v));
+      await eventually(async () => (await served()) === v, 5_000);
+    }
+    renameWrite('{"data": 1}');
+    await eventually(() => edge.logs.find((l) => l.type === 'kvs-reload-failed'), 5_000);
+    expect(await served()).toBe('v4');
+    // Written in place after the renames: still followed.
+    writeFileSync(file, doc('v5'));
+    await eventually(async () => (await served()) === 'v5', 5_000);
   });
 });
