@@ -27,6 +27,24 @@ const VIEWER_EVENTS: readonly string[] = CFF_EVENT_TYPES;
 const ALL_EVENTS = ['viewer-request', 'origin-request', 'origin-response', 'viewer-response'] as const;
 
 /**
+ * Function options that mean nothing for a CloudFront Function, with why (CloudFront Developer Guide,
+ * "Restrictions on edge functions" and "JavaScript runtime 2.0 features"). reservedConcurrency stays:
+ * Verge enforces it for either runtime.
+ */
+const CFF_UNSUPPORTED_OPTIONS: readonly (readonly [string, string])[] = [
+  ['handler', 'a CloudFront Function is always the top-level function named handler in its script'],
+  ['environment', 'CloudFront Functions have no environment variables (a key value store holds such data)'],
+  ['maxSubrequests', 'CloudFront Functions have no network access (no fetch)'],
+];
+
+/**
+ * A CloudFront Function is one script run as written: cff-loader.ts neither bundles, transpiles nor
+ * extracts it, so the code must be a single JavaScript file (the extension only tells the user's tools
+ * it is JavaScript; the loader reads each the same way).
+ */
+const CFF_CODE_EXTENSIONS: readonly string[] = ['.js', '.mjs', '.cjs'];
+
+/**
  * CloudFront's rules for functions of the CloudFront Functions runtime: viewer events only, no
  * includeBody, a fixed memory, a store that exists; and per behavior, no CloudFront Function and
  * Lambda@Edge function together in viewer events ("Restrictions on all edge functions": "You can't
@@ -54,6 +72,10 @@ export function cloudFrontFunctionIssues(raw: Raw, functions: readonly unknown[]
       }
       if (typeof fn.timeoutMs === 'number' && fn.timeoutMs > CFF_MAX_TIMEOUT_MS) {
         issues.push({ path: `${at}.timeoutMs`, message: `${fn.timeoutMs} exceeds the CloudFront Functions limit of ${CFF_MAX_TIMEOUT_MS} ms in Verge (CloudFront allows about 1 ms of compute)` });
+      }
+      // Options a CloudFront Function has no use for are refused rather than silently ignored.
+      for (const [option, why] of CFF_UNSUPPORTED_OPTIONS) {
+        if (fn[option] !== undefined) issues.push({ path: `${at}.${option}`, message: `${why}; remove ${option}` });
       }
       if (typeof fn.keyValueStore === 'string' && !storeIds.has(fn.keyValueStore)) {
         const known = storeIds.size === 0 ? 'none are defined in keyValueStores' : `defined: ${[...storeIds.keys()].join(', ')}`;
@@ -102,15 +124,22 @@ export function cloudFrontFunctionIssues(raw: Raw, functions: readonly unknown[]
   return issues;
 }
 
-/** File checks: a CloudFront Function's code is at most 10 KB; a store's file exists. */
+/** File checks: a CloudFront Function's code is one JavaScript file of at most 10 KB; a store's file exists. */
 export function cloudFrontFunctionFileIssues(raw: unknown, baseDir: string): ConfigIssue[] {
   if (!isRaw(raw)) return [];
   const issues: ConfigIssue[] = [];
   list(raw.functions).forEach((fn, i) => {
     if (!isRaw(fn) || fn.runtime !== CFF_RUNTIME || typeof fn.code !== 'string' || fn.code === '') return;
-    const stats = statSync(path.resolve(baseDir, fn.code), { throwIfNoEntry: false });
-    if (stats?.isFile() && stats.size > CFF_MAX_CODE_BYTES) {
-      issues.push({ path: `functions[${i}].code`, message: `${stats.size} bytes exceeds the CloudFront Functions limit of ${CFF_MAX_CODE_BYTES} bytes (10 KB)` });
+    const codePath = path.resolve(baseDir, fn.code);
+    const at = `functions[${i}].code`;
+    const stats = statSync(codePath, { throwIfNoEntry: false });
+    const oneScript = `a CloudFront Function is one ${CFF_CODE_EXTENSIONS.join(', ')} file, run as written (not bundled, transpiled or extracted)`;
+    if (stats === undefined) issues.push({ path: at, message: `file not found: ${codePath}` });
+    else if (stats.isDirectory()) issues.push({ path: at, message: `${codePath} is a directory; ${oneScript}` });
+    else if (!stats.isFile()) issues.push({ path: at, message: `not a file: ${codePath}` });
+    else if (!CFF_CODE_EXTENSIONS.includes(path.extname(codePath).toLowerCase())) issues.push({ path: at, message: `${codePath}: ${oneScript}` });
+    else if (stats.size > CFF_MAX_CODE_BYTES) {
+      issues.push({ path: at, message: `${stats.size} bytes exceeds the CloudFront Functions limit of ${CFF_MAX_CODE_BYTES} bytes (10 KB)` });
     }
   });
   list(raw.keyValueStores).forEach((store, i) => {

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors/verge-error.ts';
 import { compilePathPattern } from './path-pattern.ts';
 import { configSchema, crossFieldIssues, type ParsedConfig } from './schema.ts';
-import { cloudFrontFunctionFileIssues } from './cloudfront-functions-rules.ts';
+import { CFF_RUNTIME, cloudFrontFunctionFileIssues } from './cloudfront-functions-rules.ts';
 import type { VergeConfig } from './types.ts';
 import { defaultWorkerStallMs } from './worker-stall.ts';
 import { DEFAULT_HANDLER, HANDLER_EXTENSIONS, SINGLE_FILE_EXTENSIONS, handlerProblem, parseHandler } from '../runtime/bundle/handler-name.ts';
@@ -174,6 +174,8 @@ function codeFileIssues(raw: unknown, baseDir: string): ConfigIssue[] {
   functions.forEach((fn: unknown, index) => {
     const code = typeof fn === 'object' && fn !== null ? (fn as Record<string, unknown>).code : undefined;
     if (typeof code !== 'string' || code === '') return;
+    // A CloudFront Function's code has its own, narrower rule (cloudFrontFunctionFileIssues).
+    if ((fn as Record<string, unknown>).runtime === CFF_RUNTIME) return;
     const codePath = path.resolve(baseDir, code);
     const stats = statSync(codePath, { throwIfNoEntry: false });
     const at = `functions[${index}].code`;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yazl from 'yazl';
@@ -147,4 +147,60 @@ test('a file that is not a zip archive is rejected at load', async () => {
   writeFileSync(file, 'this is not a zip');
   const err = await loadError(file);
   expect(err.message).toMatch(/not-a\.zip is not a readable zip archive/);
+});
+
+test('a zip whose later entries go through symlinks it made earlier (a symlink chain) is rejected and writes nothing outside', async () => {
+  // x/y/z -> .. (really dest/x) and x/y/z/w -> ../.. each look inside the package on their own, but
+  // followed through x/y/z the second one is the parent of the package, where pwned.txt would land.
+  const root = mkdtempSync(join(tmpdir(), 'verge-chain-'));
+  const dest = join(root, 'pkg');
+  mkdirSync(dest);
+  const zip = await makeZip([
+    { name: 'index.js', content: 'exports.handler = async () => ({ status: "200" });' },
+    { name: 'x/y/z', content: '..', mode: 0o120777 },
+    { name: 'x/y/z/w', content: '../..', mode: 0o120777 },
+    { name: 'x/y/z/w/pwned.txt', content: 'owned' },
+  ]);
+  await expect(extractZip(zip, dest)).rejects.toThrow('zip entry "x/y/z/w" goes through the symlink "x/y/z" extracted before it; entries may not be written through symlinks');
+  expect(readdirSync(root)).toEqual(['pkg']);
+  // Through the edge node the same package is a load error, not a crash.
+  const err = await loadError(zip);
+  expect(err.code).toBe('VERGE_ERR_FUNCTION_LOAD');
+  expect(err.message).toContain('goes through the symlink "x/y/z"');
+});
+
+test('a zip directory entry that lands on a symlink it made earlier is rejected', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'verge-chain-'));
+  const dest = join(root, 'pkg');
+  mkdirSync(dest);
+  const zip = await makeZip([
+    { name: 'lib/index.js', content: 'module.exports = 1;' },
+    { name: 'a/link', content: '../lib', mode: 0o120777 },
+    { name: 'a/link', content: '', mode: 0o040755 },
+  ]);
+  await expect(extractZip(zip, dest)).rejects.toThrow('zip entry "a/link" goes through the symlink "a/link" extracted before it');
+  expect(readdirSync(root)).toEqual(['pkg']);
+});
+
+test('a symlink whose target only leaves the package through another symlink is rejected', async () => {
+  // p/q/c -> .. is p; a -> p/q/c/../.. is lexically p, really the package's parent.
+  const root = mkdtempSync(join(tmpdir(), 'verge-chain-'));
+  writeFileSync(join(root, 'secret.txt'), 'secret');
+  const dest = join(root, 'pkg');
+  mkdirSync(dest);
+  const zip = await makeZip([
+    { name: 'p/q/c', content: '..', mode: 0o120777 },
+    { name: 'a', content: 'p/q/c/../..', mode: 0o120777 },
+  ]);
+  await expect(extractZip(zip, dest)).rejects.toThrow('zip entry "a" is a symlink to "p/q/c/../..", outside the package');
+});
+
+test('a symlink that stays inside the package is extracted and followed', async () => {
+  const dest = mkdtempSync(join(tmpdir(), 'verge-link-ok-'));
+  const zip = await makeZip([
+    { name: 'lib/real.js', content: 'module.exports = 1;' },
+    { name: 'alias.js', content: 'lib/real.js', mode: 0o120777 },
+  ]);
+  await extractZip(zip, dest);
+  expect(readFileSync(join(dest, 'alias.js'), 'utf8')).toBe('module.exports = 1;');
 });

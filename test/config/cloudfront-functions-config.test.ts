@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load-config.ts';
@@ -13,6 +13,11 @@ beforeAll(() => {
   writeFileSync(join(baseDir, 'lambda.js'), 'export const handler = async (e) => e.Records[0].cf.request;\n');
   writeFileSync(join(baseDir, 'big.js'), `function handler(event) { return event.request; }\n// ${'x'.repeat(10 * 1024)}\n`);
   writeFileSync(join(baseDir, 'store.json'), '{"data": []}');
+  writeFileSync(join(baseDir, 'cff.mjs'), 'function handler(event) { return event.request; }\n');
+  writeFileSync(join(baseDir, 'cff.ts'), 'function handler(event: any) { return event.request; }\n');
+  writeFileSync(join(baseDir, 'cff.zip'), 'PK');
+  mkdirSync(join(baseDir, 'cff-dir'));
+  writeFileSync(join(baseDir, 'cff-dir', 'index.js'), 'function handler(event) { return event.request; }\n');
 });
 afterAll(() => rmSync(baseDir, { recursive: true, force: true }));
 
@@ -109,5 +114,35 @@ describe('CloudFront Functions in the configuration', () => {
     const config = raw({});
     (config.functions as Record<string, unknown>[])[0] = { name: 'cff', code: './cff.js', runtime: 'cloudfront-js-1.0' };
     expect(issuesOf(config)).toEqual([expect.stringMatching(/^functions\[0\]\.runtime: .*"nodejs-edge"\|"cloudfront-js-2\.0"/)]);
+  });
+
+  function withCff(fn: Record<string, unknown>): Record<string, unknown> {
+    const config = raw({ 'viewer-request': { name: 'cff' } });
+    (config.functions as Record<string, unknown>[])[0] = { name: 'cff', runtime: 'cloudfront-js-2.0', ...fn };
+    return config;
+  }
+
+  test('a directory as a CloudFront Function\'s code is refused at load (not an EISDIR at serve)', () => {
+    expect(issuesOf(withCff({ code: './cff-dir' }))).toEqual([
+      `functions[0].code: ${join(baseDir, 'cff-dir')} is a directory; a CloudFront Function is one .js, .mjs, .cjs file, run as written (not bundled, transpiled or extracted)`,
+    ]);
+  });
+
+  test('.ts and .zip code is refused for a CloudFront Function; .mjs is accepted', () => {
+    for (const file of ['cff.ts', 'cff.zip']) {
+      expect(issuesOf(withCff({ code: `./${file}` }))).toEqual([
+        `functions[0].code: ${join(baseDir, file)}: a CloudFront Function is one .js, .mjs, .cjs file, run as written (not bundled, transpiled or extracted)`,
+      ]);
+    }
+    expect(issuesOf(withCff({ code: './cff.mjs' }))).toEqual([]);
+    expect(issuesOf(withCff({ code: './missing.js' }))).toEqual([`functions[0].code: file not found: ${join(baseDir, 'missing.js')}`]);
+  });
+
+  test('handler, environment and maxSubrequests are refused on a CloudFront Function', () => {
+    expect(issuesOf(withCff({ code: './cff.js', handler: 'cff.handler', environment: { A: 'b' }, maxSubrequests: 5 }))).toEqual([
+      'functions[0].handler: a CloudFront Function is always the top-level function named handler in its script; remove handler',
+      'functions[0].environment: CloudFront Functions have no environment variables (a key value store holds such data); remove environment',
+      'functions[0].maxSubrequests: CloudFront Functions have no network access (no fetch); remove maxSubrequests',
+    ]);
   });
 });

@@ -87,8 +87,26 @@ async function finish(built: Built, handler: string): Promise<FunctionBundle> {
   const inputFiles = [...built.inputs];
   const pkg = path.join(built.root, 'package.json');
   // package.json decides how imports resolve ("main", "exports", "type") without being an input.
-  if (!inputFiles.includes(pkg) && inputFiles.length > 0 && !inputFiles[0]!.endsWith('.zip') && existsSync(pkg)) inputFiles.push(pkg);
+  const fromZip = inputFiles.length > 0 && inputFiles[0]!.endsWith('.zip');
+  if (!inputFiles.includes(pkg) && inputFiles.length > 0 && !fromZip && existsSync(pkg)) inputFiles.push(pkg);
+  // So does the tsconfig.json esbuild applies (jsx settings, paths, useDefineForClassFields, …).
+  const tsconfig = fromZip ? undefined : nearestTsconfig(built.root);
+  if (tsconfig !== undefined && !inputFiles.includes(tsconfig)) inputFiles.push(tsconfig);
   return { code: built.code, filename: built.filename, inputFiles, inputsHash: await fingerprintFiles(inputFiles, handler) };
+}
+
+/**
+ * The tsconfig.json (or jsconfig.json) esbuild reads for code in `dir`: the nearest one in `dir` or
+ * above it (esbuild's "tsconfig" docs: it looks for the nearest tsconfig.json or jsconfig.json file).
+ */
+function nearestTsconfig(dir: string): string | undefined {
+  for (let current = dir; ; current = path.dirname(current)) {
+    for (const name of ['tsconfig.json', 'jsconfig.json']) {
+      const candidate = path.join(current, name);
+      if (existsSync(candidate)) return candidate;
+    }
+    if (path.dirname(current) === current) return undefined;
+  }
 }
 
 type Fail = (problems: readonly string[]) => LambdaExecutionError;

@@ -6,7 +6,7 @@
  * directory (validateEntrySizes), so the declared sizes can be trusted for the zip-bomb cap below.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, symlink } from 'node:fs/promises';
+import { lstat, mkdir, realpath, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
@@ -29,7 +29,8 @@ export class ZipPackageError extends Error {}
 
 /**
  * Extracts `zipPath` into the existing empty directory `dest`. Rejects entries outside `dest` (`../`,
- * absolute names, symlinks whose target leaves the package), device files, and archives that would
+ * absolute names, symlinks whose target leaves the package, entries written through a symlink an earlier
+ * entry made), device files, and archives that would
  * extract to more than `maxBytes`.
  */
 export async function extractZip(zipPath: string, dest: string, maxBytes = MAX_UNZIPPED_PACKAGE_BYTES): Promise<void> {
@@ -47,7 +48,9 @@ export async function extractZip(zipPath: string, dest: string, maxBytes = MAX_U
     if (total > maxBytes) {
       throw new ZipPackageError(`${path.basename(zipPath)} would extract to ${total} bytes, more than the ${maxBytes} bytes allowed (Lambda's unzipped package quota)`);
     }
-    for (const entry of entries) await extractEntry(zip, entry, dest);
+    const links: LinkRecord[] = [];
+    for (const entry of entries) await extractEntry(zip, entry, dest, links);
+    await checkLinksResolveInside(dest, links);
   } catch (err) {
     // e.g. yauzl's "too many bytes in the stream" when an entry inflates past its declared size.
     if (err instanceof ZipPackageError) throw err;
@@ -71,10 +74,14 @@ function listEntries(zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {
   });
 }
 
-async function extractEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, dest: string): Promise<void> {
+async function extractEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, dest: string, links: LinkRecord[]): Promise<void> {
   const target = path.resolve(dest, entry.fileName);
   // yauzl already refused `..` and absolute names; this keeps the guarantee local and explicit.
   if (!isInside(dest, target)) throw new ZipPackageError(`zip entry ${JSON.stringify(entry.fileName)} points outside the package`);
+  // A symlink written by an earlier entry would be followed by mkdir/open below, so a chain of links
+  // that each look harmless on their own (x/y/z -> .., x/y/z/w -> ../..) could carry a later file out of
+  // the package. No entry may go through, or land on, a symlink already extracted.
+  await refuseSymlinkOnPath(dest, entry.fileName);
   const madeByUnix = entry.versionMadeBy >> 8 === 3;
   const type = madeByUnix ? (entry.externalFileAttributes >>> 16) & S_IFMT : 0;
   if (entry.fileName.endsWith('/') || type === S_IFDIR) {
@@ -85,13 +92,63 @@ async function extractEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, dest: string
   const stream = await zip.openReadStreamPromise(entry);
   if (type === S_IFLNK) {
     const linkTarget = await readAll(stream);
+    // The parent holds no symlink (checked above), so its lexical path is its real one.
     const resolved = path.resolve(path.dirname(target), linkTarget);
     if (!isInside(dest, resolved)) throw new ZipPackageError(`zip entry ${JSON.stringify(entry.fileName)} is a symlink to ${JSON.stringify(linkTarget)}, outside the package`);
     await symlink(linkTarget, target);
+    links.push({ name: entry.fileName, target, linkTarget });
     return;
   }
   if (type !== 0 && type !== S_IFREG) throw new ZipPackageError(`zip entry ${JSON.stringify(entry.fileName)} is not a regular file, directory or symlink`);
+  // 'wx' = O_CREAT|O_EXCL: fails if the name exists, and never follows a symlink in the last component
+  // (open(2): "If pathname is a symbolic link, open fails regardless of where it points").
   await pipeline(stream, createWriteStream(target, { flags: 'wx' }));
+}
+
+interface LinkRecord {
+  readonly name: string;
+  readonly target: string;
+  readonly linkTarget: string;
+}
+
+/** Refuses `name` if any of its components below `dest` (the last one included) is an existing symlink. */
+async function refuseSymlinkOnPath(dest: string, name: string): Promise<void> {
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  let current = dest;
+  for (const [i, part] of parts.entries()) {
+    current = path.join(current, part);
+    let isLink: boolean;
+    try {
+      isLink = (await lstat(current)).isSymbolicLink();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // nothing below a missing component exists yet
+      throw err;
+    }
+    if (isLink) {
+      const through = parts.slice(0, i + 1).join('/');
+      throw new ZipPackageError(`zip entry ${JSON.stringify(name)} goes through the symlink ${JSON.stringify(through)} extracted before it; entries may not be written through symlinks`);
+    }
+  }
+}
+
+/**
+ * A symlink target is checked lexically when it is written, but its own components may be symlinks
+ * (`a -> p/c/..` where `p/c -> ..`), so once the whole package is on disk each link is resolved for real
+ * and must land inside the package. A link that does not resolve (dangling or a loop) is refused too:
+ * the bundler could not read it anyway, and where it would point is not known.
+ */
+async function checkLinksResolveInside(dest: string, links: readonly LinkRecord[]): Promise<void> {
+  if (links.length === 0) return;
+  const realDest = await realpath(dest);
+  for (const link of links) {
+    let real: string;
+    try {
+      real = await realpath(link.target);
+    } catch (err) {
+      throw new ZipPackageError(`zip entry ${JSON.stringify(link.name)} is a symlink to ${JSON.stringify(link.linkTarget)}, which does not resolve inside the package (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    if (!isInside(realDest, real)) throw new ZipPackageError(`zip entry ${JSON.stringify(link.name)} is a symlink to ${JSON.stringify(link.linkTarget)}, outside the package`);
+  }
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
