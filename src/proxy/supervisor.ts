@@ -317,7 +317,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     stopping = true;
     clearInterval(watchdog);
     stopped ??= Promise.all(
-      [...slots.values()].map(({ worker }) => {
+      [...slots.values()].map(({ worker, ready }) => {
         if (worker.isDead()) return undefined;
         return new Promise<void>((resolve) => {
           const timer = setTimeout(() => worker.process.kill('SIGKILL'), stopTimeoutMs);
@@ -325,8 +325,9 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
             clearTimeout(timer);
             resolve();
           });
-          // The worker drains its in-flight requests on SIGTERM, then exits 0.
-          worker.process.kill('SIGTERM');
+          // The worker drains its in-flight requests on SIGTERM, then exits 0. One not yet ready has
+          // none to drain, and may be stuck starting (even stopped): SIGKILL, which nothing delays.
+          worker.process.kill(ready ? 'SIGTERM' : 'SIGKILL');
         });
       }),
     ).then(() => undefined);
