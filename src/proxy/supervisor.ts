@@ -193,7 +193,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       // With port 0 the first worker to listen picks the port; only then can the others join it.
       if (port === 0) {
         port = message.port;
-        for (let i = slots.size; i < options.workers; i++) fork();
+        // Not once stopping (a signal during startup): the others would outlive the stop.
+        if (!stopping) for (let i = slots.size; i < options.workers; i++) fork();
       }
       if (!started && [...slots.values()].every((s) => s.ready) && slots.size === options.workers) {
         started = true;
