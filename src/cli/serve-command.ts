@@ -19,6 +19,24 @@ export interface ServeOptions {
   readonly workers?: WorkersSetting;
 }
 
+/** The reason startup was aborted: a signal came before every worker was ready. */
+class StartupInterrupted extends Error {
+  readonly signal: string;
+  constructor(signal: string) {
+    super(`${signal} during startup`);
+    this.signal = signal;
+  }
+}
+
+/**
+ * How long a worker may take to get ready: a minute for Node, isolated-vm and bundling, plus each
+ * function's timeoutMs, since a worker prewarms every function (its top level runs, bounded by its
+ * timeoutMs) before it listens.
+ */
+function readyTimeoutMs(config: VergeConfig): number {
+  return 60_000 + config.functions.reduce((sum, fn) => sum + fn.timeoutMs, 0);
+}
+
 const WORKER_SCRIPT = fileURLToPath(new URL('./serve-worker.ts', import.meta.url));
 
 /**
@@ -31,6 +49,18 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   process.on('unhandledRejection', (reason) => {
     logger.error({ type: 'error', code: 'VERGE_ERR_INTERNAL', err: reason instanceof Error ? reason.stack : String(reason) }, 'Unhandled promise rejection in the supervisor');
   });
+  // Stay subscribed from the start: a signal during startup must stop the workers started so far
+  // (not wait for every one to get ready, nor orphan them), and a second Ctrl-C must not cut the
+  // drain short.
+  const startup = new AbortController();
+  let onSignal: (signal: string) => void = () => undefined;
+  const signalled = new Promise<string>((resolve) => (onSignal = resolve));
+  const handle = (signal: string) => {
+    onSignal(signal);
+    startup.abort(new StartupInterrupted(signal));
+  };
+  process.on('SIGTERM', () => handle('SIGTERM'));
+  process.on('SIGINT', () => handle('SIGINT'));
   let site: StaticSite | undefined;
   let raw: RawConfigSource;
   let config: VergeConfig;
@@ -60,22 +90,25 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     }
     throw err;
   }
+  if (startup.signal.aborted) {
+    await site?.close();
+    return 0;
+  }
   const setting = options.workers ?? config.workers;
   const workers = setting === 'auto' ? availableParallelism() : setting;
   const port = options.port ?? config.listen.port;
   const workerData = (workerPort: number): WorkerSettings => ({ config: raw, port: workerPort, watch: options.watch || options.demo });
-  // Stay subscribed from the start: a signal during startup must not kill the supervisor and orphan
-  // its workers, and a second Ctrl-C must not cut the drain short.
-  let onSignal: (signal: string) => void = () => undefined;
-  const signalled = new Promise<string>((resolve) => (onSignal = resolve));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
 
   let supervisor: Supervisor;
   try {
-    supervisor = await startSupervisor({ workers, workerScript: WORKER_SCRIPT, host: config.listen.host, port, workerData, logger, stallMs: config.workerStallMs });
+    supervisor = await startSupervisor({ workers, workerScript: WORKER_SCRIPT, host: config.listen.host, port, workerData, logger, stallMs: config.workerStallMs, readyTimeoutMs: readyTimeoutMs(config), abortSignal: startup.signal });
   } catch (err) {
     await site?.close();
+    if (err instanceof StartupInterrupted) {
+      logger.info({ type: 'stopped', signal: err.signal }, `Received ${err.signal} during startup: stopped every worker`);
+      await flushLogger(logger);
+      return 0;
+    }
     await flushLogger(logger);
     if (!(err instanceof WorkerStartError)) throw err;
     if (err.code !== undefined) {

@@ -13,7 +13,7 @@ import { compilePathPattern } from './path-pattern.ts';
 import { configSchema, crossFieldIssues, type ParsedConfig } from './schema.ts';
 import { CFF_RUNTIME, cloudFrontFunctionFileIssues } from './cloudfront-functions-rules.ts';
 import type { VergeConfig } from './types.ts';
-import { defaultWorkerStallMs } from './worker-stall.ts';
+import { defaultWorkerStallMs, workerStallMsProblem } from './worker-stall.ts';
 import { DEFAULT_HANDLER, HANDLER_EXTENSIONS, SINGLE_FILE_EXTENSIONS, handlerProblem, parseHandler } from '../runtime/bundle/handler-name.ts';
 
 export interface RawConfigSource {
@@ -68,6 +68,7 @@ export function parseConfig(raw: unknown, baseDir: string, sourceName = 'config'
     ...crossFieldIssues(raw, absoluteBaseDir),
     ...codeFileIssues(raw, absoluteBaseDir),
     ...cloudFrontFunctionFileIssues(raw, absoluteBaseDir),
+    ...(result.success ? workerStallIssues(result.data) : []),
   ]);
   if (!result.success || issues.length > 0) throw new ConfigError(issues, sourceName);
   return deepFreeze(toVergeConfig(result.data, absoluteBaseDir));
@@ -196,6 +197,11 @@ function codeFileIssues(raw: unknown, baseDir: string): ConfigIssue[] {
     }
   });
   return issues;
+}
+
+function workerStallIssues(data: ParsedConfig): ConfigIssue[] {
+  const problem = workerStallMsProblem(data.workerStallMs, data.functions);
+  return problem === undefined ? [] : [{ path: 'workerStallMs', message: problem }];
 }
 
 function toVergeConfig(data: ParsedConfig, baseDir: string): VergeConfig {

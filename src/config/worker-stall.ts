@@ -30,3 +30,19 @@ export function defaultWorkerStallMs(functions: readonly { readonly timeoutMs: n
   const longest = functions.reduce((max, fn) => Math.max(max, fn.timeoutMs), 0);
   return Math.max(DEFAULT_FLOOR_MS, longest + DEFAULT_MARGIN_MS);
 }
+
+/** How much longer than the longest timeoutMs an explicit workerStallMs must be (compiling, a loaded machine). */
+export const WORKER_STALL_OVER_TIMEOUT_MS = 1_000;
+
+/**
+ * An explicit workerStallMs must outlast every function's timeoutMs by WORKER_STALL_OVER_TIMEOUT_MS:
+ * a cold start (its top level) runs synchronously on the worker's thread for up to timeoutMs, and a
+ * watchdog firing first would kill a worker doing nothing wrong.
+ */
+export function workerStallMsProblem(workerStallMs: number | undefined, functions: readonly { readonly name: string; readonly timeoutMs: number }[]): string | undefined {
+  if (workerStallMs === undefined || functions.length === 0) return undefined;
+  const longest = functions.reduce((max, fn) => (fn.timeoutMs > max.timeoutMs ? fn : max));
+  const least = longest.timeoutMs + WORKER_STALL_OVER_TIMEOUT_MS;
+  if (workerStallMs >= least) return undefined;
+  return `must be at least ${least} (the longest function timeoutMs, ${longest.timeoutMs} of function "${longest.name}", + ${WORKER_STALL_OVER_TIMEOUT_MS}): a cold start runs on the worker's thread for up to its timeoutMs, and the watchdog would kill the worker meanwhile; got ${workerStallMs}`;
+}

@@ -65,6 +65,13 @@ export interface SupervisorOptions {
   /** Consecutive workers that may die before getting ready, with none serving, before the supervisor gives up. */
   readonly maxStartFailures?: number;
   /**
+   * How long a worker may take from its fork to `verge:ready` before it is killed and counted as a
+   * start failure (a worker that never gets ready must not hang startup, nor hold its slot for good).
+   */
+  readonly readyTimeoutMs?: number;
+  /** Aborting it during startup stops every worker started so far and rejects with its reason. */
+  readonly abortSignal?: AbortSignal;
+  /**
    * A serving worker silent (no heartbeat, no message) for longer than this is SIGKILLed and replaced
    * (config `workerStallMs`; see docs/config.md for how its default is chosen).
    */
@@ -96,11 +103,26 @@ export class WorkerStartError extends Error {
 const LISTEN_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL']);
 const BACKOFF_START_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
+/**
+ * A worker that dies within this long of getting ready died of something that will likely kill its
+ * replacement too (a function that aborts its process on every request, under steady traffic): its
+ * replacement waits, with a delay that doubles per such death up to QUICK_DEATH_BACKOFF_MAX_MS,
+ * rather than being forked at once in a loop (each fork re-reads the config and re-bundles every
+ * function). The supervisor never gives up on these: the other workers still serve.
+ */
+const QUICK_DEATH_MS = 10_000;
+const QUICK_DEATH_BACKOFF_MAX_MS = 5_000;
+/** Deaths this long apart are not a loop: the backoff starts over. */
+const QUICK_DEATH_RESET_MS = 60_000;
+const DEFAULT_READY_TIMEOUT_MS = 60_000;
 
 interface Slot {
   worker: Worker;
   readonly startedAt: number;
   ready: boolean;
+  /** When it sent `verge:ready` (Date.now()). */
+  readyAt?: number;
+  readyTimer?: NodeJS.Timeout;
   /** When the worker last sent anything (heartbeats included), on the monotonic clock (performance.now()). */
   lastSeen: number;
   /** Set when the watchdog killed it: how long it had been silent. */
@@ -134,16 +156,24 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   let url = '';
   let stopping = false;
   let startFailures = 0; // consecutive deaths before ready
+  let quickDeaths = 0; // deaths within QUICK_DEATH_MS of ready, each within QUICK_DEATH_RESET_MS of the last
+  let lastQuickDeathAt = 0;
+  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   let started = false;
   let resolveGaveUp!: (why: string) => void;
   const gaveUp = new Promise<string>((resolve) => (resolveGaveUp = resolve));
-  let settleStart!: { resolve: () => void; reject: (err: WorkerStartError) => void };
+  let settleStart!: { resolve: () => void; reject: (err: unknown) => void };
   const allReady = new Promise<void>((resolve, reject) => (settleStart = { resolve, reject }));
 
   const fork = (): Worker => {
     const worker = cluster.fork();
     const slot: Slot = { worker, startedAt: Date.now(), ready: false, lastSeen: performance.now() };
     slots.set(worker.id, slot);
+    slot.readyTimer = setTimeout(() => {
+      if (slot.ready || worker.isDead()) return;
+      slot.startFailure ??= { type: 'verge:start-failed', message: `not ready after ${readyTimeoutMs} ms (killed)` };
+      worker.process.kill('SIGKILL');
+    }, readyTimeoutMs);
     worker.on('message', (message: WorkerMessage) => onMessage(slot, message));
     worker.on('exit', (code, signal) => onExit(slot, code, signal));
     return worker;
@@ -156,12 +186,15 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       slot.worker.send(start);
     } else if (message?.type === 'verge:ready') {
       slot.ready = true;
+      slot.readyAt = Date.now();
+      clearTimeout(slot.readyTimer);
       startFailures = 0;
       url = message.url;
       // With port 0 the first worker to listen picks the port; only then can the others join it.
       if (port === 0) {
         port = message.port;
-        for (let i = slots.size; i < options.workers; i++) fork();
+        // Not once stopping (a signal during startup): the others would outlive the stop.
+        if (!stopping) for (let i = slots.size; i < options.workers; i++) fork();
       }
       if (!started && [...slots.values()].every((s) => s.ready) && slots.size === options.workers) {
         started = true;
@@ -174,6 +207,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   const onExit = (slot: Slot, code: number | null, signal: string | null): void => {
     slots.delete(slot.worker.id);
+    clearTimeout(slot.readyTimer);
     const pid = slot.worker.process.pid;
     if (stopping) return;
     const uptimeMs = Date.now() - slot.startedAt;
@@ -192,6 +226,12 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       }
       // A worker that cannot start will likely fail again: back off instead of forking in a loop.
       delayMs = Math.min(BACKOFF_START_MS * 2 ** (startFailures - 1), BACKOFF_MAX_MS);
+    } else if (Date.now() - slot.readyAt! < QUICK_DEATH_MS) {
+      const now = Date.now();
+      if (now - lastQuickDeathAt > QUICK_DEATH_RESET_MS) quickDeaths = 0;
+      lastQuickDeathAt = now;
+      quickDeaths++;
+      delayMs = Math.min(BACKOFF_START_MS * 2 ** (quickDeaths - 1), QUICK_DEATH_BACKOFF_MAX_MS);
     }
     // Logged once the replacement exists, so the line names both pids.
     setTimeout(() => {
@@ -207,6 +247,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
             uptimeMs,
             signal,
             replacementPid: replacement.process.pid,
+            delayMs,
           },
           `Worker ${pid} sent no heartbeat for ${slot.stalledMs} ms (workerStallMs ${options.stallMs}): its thread was stuck, so it was killed; requests in flight on it failed; replaced by worker ${replacement.process.pid}`,
         );
@@ -225,7 +266,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
           delayMs,
         },
         slot.ready
-          ? `Worker ${pid} exited (${describeExit(code, signal)}); requests in flight on it failed; replaced by worker ${replacement.process.pid}`
+          ? `Worker ${pid} exited (${describeExit(code, signal)}); requests in flight on it failed; replaced by worker ${replacement.process.pid}${delayMs > 0 ? ` after ${delayMs} ms (it died within ${QUICK_DEATH_MS / 1000} s of getting ready)` : ''}`
           : `Worker ${pid} exited before it could serve (${describeExit(code, signal)}); retried as worker ${replacement.process.pid} after ${delayMs} ms`,
       );
     }, delayMs);
@@ -277,7 +318,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     stopping = true;
     clearInterval(watchdog);
     stopped ??= Promise.all(
-      [...slots.values()].map(({ worker }) => {
+      [...slots.values()].map(({ worker, ready }) => {
         if (worker.isDead()) return undefined;
         return new Promise<void>((resolve) => {
           const timer = setTimeout(() => worker.process.kill('SIGKILL'), stopTimeoutMs);
@@ -285,13 +326,28 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
             clearTimeout(timer);
             resolve();
           });
-          // The worker drains its in-flight requests on SIGTERM, then exits 0.
-          worker.process.kill('SIGTERM');
+          // The worker drains its in-flight requests on SIGTERM, then exits 0. One not yet ready has
+          // none to drain, and may be stuck starting (even stopped): SIGKILL, which nothing delays.
+          worker.process.kill(ready ? 'SIGTERM' : 'SIGKILL');
         });
       }),
     ).then(() => undefined);
     return stopped;
   };
+
+  // A signal during startup (SIGTERM while workers load) stops the workers started so far instead
+  // of waiting for them all to get ready.
+  const abortSignal = options.abortSignal;
+  const onAbort = (): void => {
+    if (started) return;
+    void stop().then(() => settleStart.reject(abortSignal!.reason));
+  };
+  if (abortSignal?.aborted) throw abortSignal.reason;
+  abortSignal?.addEventListener('abort', onAbort, { once: true });
+  void allReady.then(
+    () => abortSignal?.removeEventListener('abort', onAbort),
+    () => undefined,
+  );
 
   for (let i = 0; i < (port === 0 ? 1 : options.workers); i++) fork();
   return allReady.then(() => {

@@ -93,10 +93,17 @@ describe('options checked one by one', () => {
     // validRaw's longest timeoutMs is 8000.
     expect(parseConfig(validRaw(), baseDir).workerStallMs).toBe(13_000);
     expect(parseConfig({ ...validRaw(), functions: [{ name: 'auth', code: './fns/auth.js' }], behaviors: [{ pathPattern: '*', originId: 'site' }] }, baseDir).workerStallMs).toBe(10_000);
-    expect(parseConfig({ ...validRaw(), workerStallMs: 2500 }, baseDir).workerStallMs).toBe(2500);
+    expect(parseConfig({ ...validRaw(), workerStallMs: 9000 }, baseDir).workerStallMs).toBe(9000);
+    expect(parseConfig({ ...validRaw(), functions: [], behaviors: [{ pathPattern: '*', originId: 'site' }], workerStallMs: 1000 }, baseDir).workerStallMs).toBe(1000);
     for (const bad of [999, 600_001, 1500.5, '2000']) {
       expect(issuesOf({ ...validRaw(), workerStallMs: bad }), String(bad)).toEqual(['workerStallMs: must be a whole number of milliseconds from 1000 to 600000']);
     }
+  });
+
+  test('an explicit workerStallMs below the longest function timeoutMs + 1000 is rejected: the watchdog could kill a worker in a legitimate cold start', () => {
+    expect(issuesOf({ ...validRaw(), workerStallMs: 8999 })).toEqual([
+      'workerStallMs: must be at least 9000 (the longest function timeoutMs, 8000 of function "big", + 1000): a cold start runs on the worker\'s thread for up to its timeoutMs, and the watchdog would kill the worker meanwhile; got 8999',
+    ]);
   });
 
   test('executionErrorStatus accepts 500 and 503 only', () => {

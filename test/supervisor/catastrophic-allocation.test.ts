@@ -102,7 +102,9 @@ describe.each(CASES)('$fixture under memoryMb 128, with two workers', (c) => {
         expect(answer.text).toMatch(/VERGE_ERR_FUNCTION_(MEMORY|TIMEOUT)/);
       } else if (c.expect === 'worker-aborts') {
         const replaced = await eventually(() => verge.logs.filter((l) => l.type === 'worker-replaced')[replacedBefore], 5_000);
-        expect(replaced).toMatchObject({ signal: 'SIGABRT', wasServing: true, delayMs: 0 });
+        expect(replaced).toMatchObject({ signal: 'SIGABRT', wasServing: true });
+        // At once, or after 100 ms when it died within 10 s of getting ready (quick-death.test.ts).
+        expect([0, 100]).toContain(replaced.delayMs);
         expect(isAlive(replaced.replacementPid as number)).toBe(true);
       } else {
         expect(answer).not.toBe('connection broke');
