@@ -103,6 +103,11 @@ export class Invocation {
   /** Applies an envelope's side requests; returns the result when settled, undefined while pending. */
   private absorb(env: Envelope): InvocationResult | undefined {
     for (const [level, line] of env.l) this.onConsole(level, line);
+    // Host operations from an isolate that was never given fetch or crypto.subtle can only be forged
+    // by user code (e.g. through Object.prototype): refuse them and treat the isolate as crashed.
+    if ((env.o.length > 0 || env.a.length > 0) && !this.instance.hostOpsAllowed) {
+      return this.fail(new Error('it asked the host for operations (fetch, crypto.subtle) that this function was not given'));
+    }
     if (env.s === 'P') {
       for (const id of env.c) {
         clearTimeout(this.timers.get(id));
