@@ -155,10 +155,10 @@ export class IsolateInstance {
     return this.invokeRef.apply(undefined, [event.meta, event.requestHeaders, event.responseHeaders], { timeout: timeoutMs }).then(decodeEnvelope);
   }
 
-  poll(): Envelope {
-    // No timeout: poll runs only our own code, and the microtasks it could run were drained when the
-    // previous call returned (that call's own timeout bounded them).
-    return decodeEnvelope(this.pollRef.applySync(undefined, []));
+  poll(timeoutMs: number): Envelope {
+    // Poll runs only our own code, and the microtasks it could run were drained when the previous call
+    // returned; the timeout still bounds it, since it runs on the node's main thread.
+    return decodeEnvelope(this.pollRef.applySync(undefined, [], { timeout: timeoutMs }));
   }
 
   fireTimer(timerId: number, timeoutMs: number): Promise<Envelope> {
