@@ -124,6 +124,14 @@ function ownHostOps() {
 
 /** Starts a new invocation and returns its number; callbacks of earlier ones no longer settle anything. */
 export function beginInvocation() {
+  // Lines logged after the previous invocation's final envelope (its microtasks ran after the
+  // envelope was built) belong to no invocation the host still reports: drop them rather than show
+  // them under this one. Lines of the top-level code (before the first invocation) stay, as Lambda
+  // shows its init phase's output.
+  if (invocationSeq > 0) {
+    logs = [];
+    droppedLogs = 0;
+  }
   invocationSeq++;
   state = 'P';
   value = null;
