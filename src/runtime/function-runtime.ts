@@ -146,9 +146,12 @@ export class FunctionRuntime {
         } catch (err) {
           return this.loadFailure(err, started, initDurationMs, version);
         }
-        // The re-run is a cold start too: its timeout counts from the end of it, as for the first.
+        // The re-run's cold start is not the function's run time (Lambda's timeout does not count its
+        // init phase): the deadline moves back by it. The slice already spent does count: it was the
+        // function's own code, and a call that held the thread past its whole timeout (a builtin V8
+        // cannot interrupt) must not get a second full timeout on the pool.
         initDurationMs = (initDurationMs ?? 0) + fresh.initDurationMs;
-        deadlineMs = performance.now() + version.timeoutMs;
+        deadlineMs += fresh.initDurationMs;
         return run(fresh, false);
       }
       return pending instanceof Promise ? pending.then(finish) : finish(pending);
