@@ -21,13 +21,19 @@ function isFetchArgs(v: unknown): v is FetchArgs {
   );
 }
 
+/** Bytes of response bodies one invocation may still read, shared by all its fetches. */
+export interface ByteBudget {
+  readonly total: number;
+  left: number;
+}
+
 /**
  * Performs one subrequest with undici's fetch (the same Fetch Standard implementation as Node's global
- * fetch) and reads the whole body, at most `maxResponseBytes` of it: the body is copied into the
- * isolate's heap, so a larger one is refused with a clear error instead of exhausting the isolate's
+ * fetch) and reads the whole body, taking its bytes from the invocation's `budget`: bodies are copied
+ * into the isolate's heap, so one past what is left is refused with a clear error instead of exhausting the isolate's
  * memory. `signal` ends it when the invocation ends (its deadline, or the function settled).
  */
-export async function performFetch(args: unknown, bins: readonly Buffer[], signal: AbortSignal, maxResponseBytes: number): Promise<OpOutcome> {
+export async function performFetch(args: unknown, bins: readonly Buffer[], signal: AbortSignal, budget: ByteBudget): Promise<OpOutcome> {
   if (!isFetchArgs(args)) return opFailure('TypeError', 'fetch: malformed request');
   const body = bins.length > 0 && args.method !== 'GET' && args.method !== 'HEAD' ? bins[0] : undefined;
   let res: Awaited<ReturnType<typeof fetch>>;
@@ -36,9 +42,9 @@ export async function performFetch(args: unknown, bins: readonly Buffer[], signa
   } catch (err) {
     return networkFailure(err);
   }
-  const tooLarge = `fetch: the response body of ${args.url} is larger than ${maxResponseBytes} bytes, the most a function with this memoryMb may read`;
+  const tooLarge = `fetch: the response body of ${args.url} is larger than ${budget.total} bytes, the most a function with this memoryMb may read in one invocation (all fetches together; ${budget.left} bytes left)`;
   const declared = Number(res.headers.get('content-length'));
-  if (declared > maxResponseBytes) {
+  if (declared > budget.left) {
     await res.body?.cancel().catch(() => {});
     return opFailure('TypeError', tooLarge);
   }
@@ -48,8 +54,12 @@ export async function performFetch(args: unknown, bins: readonly Buffer[], signa
     if (res.body !== null) {
       for await (const chunk of res.body) {
         size += chunk.byteLength;
+        budget.left -= chunk.byteLength;
         // Leaving the loop cancels the stream, which ends the download.
-        if (size > maxResponseBytes) return opFailure('TypeError', tooLarge);
+        if (budget.left < 0) {
+          budget.left = 0;
+          return opFailure('TypeError', tooLarge);
+        }
         chunks.push(chunk);
       }
     }

@@ -131,16 +131,27 @@ export class FunctionRuntime {
         // thread but not the node's event loop (the supervisor's watchdog covers this first one).
         if (sync && performance.now() - syncStarted > SYNC_OVERRUN_FACTOR * this.syncSliceMs) version.mode = 'async';
       } catch (err) {
-        if (!(err instanceof SyncSliceExceeded)) throw err;
+        if (!(err instanceof SyncSliceExceeded)) {
+          // Not an outcome Invocation maps: the isolate's state is unknown, so it is not kept.
+          inst.dispose();
+          this.pool.release(inst);
+          throw err;
+        }
         // Too slow for the node's thread: from now on this version runs on the pool.
         version.mode = 'async';
         this.pool.release(inst);
         let fresh: IsolateInstance;
         try {
-          fresh = this.pool.create(version);
+          fresh = this.pool.create(version, false);
         } catch (err) {
           return this.loadFailure(err, started, initDurationMs, version);
         }
+        // The re-run's cold start is not the function's run time (Lambda's timeout does not count its
+        // init phase): the deadline moves back by it. The slice already spent does count: it was the
+        // function's own code, and a call that held the thread past its whole timeout (a builtin V8
+        // cannot interrupt) must not get a second full timeout on the pool.
+        initDurationMs = (initDurationMs ?? 0) + fresh.initDurationMs;
+        deadlineMs += fresh.initDurationMs;
         return run(fresh, false);
       }
       return pending instanceof Promise ? pending.then(finish) : finish(pending);

@@ -1,5 +1,5 @@
 import type { HostOpRequest } from './envelope.ts';
-import { performFetch } from './fetch-bridge.ts';
+import { performFetch, type ByteBudget } from './fetch-bridge.ts';
 import { opFailure, type OpOutcome } from './op-outcome.ts';
 import { KeyTable, performSubtle } from './subtle-bridge.ts';
 
@@ -9,11 +9,11 @@ export type OpDelivery = (id: number, outcome: OpOutcome) => void;
 export interface HostOpsLimits {
   /** fetch() calls allowed in one invocation (functions[].maxSubrequests). */
   readonly maxSubrequests: number;
-  /** Largest response body copied into the isolate. */
+  /** Response bodies copied into the isolate, all fetches of the invocation together. */
   readonly maxResponseBytes: number;
 }
 
-/** The share of a function's memoryMb a single response body may take once copied into its heap. */
+/** The share of a function's memoryMb the response bodies of one invocation may take once copied into its heap. */
 export function maxResponseBytesFor(memoryMb: number): number {
   return Math.floor((memoryMb * 1024 * 1024) / 4);
 }
@@ -22,6 +22,12 @@ const keyTables = new WeakMap<object, KeyTable>();
 
 /** Operations of one invocation running at once on the host (the isolate allows as many). */
 const MAX_IN_FLIGHT = 1000;
+/**
+ * crypto.subtle calls of one invocation running at once. WebCrypto's jobs run on libuv's small thread
+ * pool (4 threads by default, shared with file and DNS work) and cannot be aborted, so one invocation
+ * must not fill it: Cloudflare Workers and browsers run them one after another per caller.
+ */
+export const MAX_SUBTLE_IN_FLIGHT = 16;
 
 /**
  * The host operations (fetch, crypto.subtle) of one invocation. The isolate lists them in its envelopes;
@@ -36,6 +42,9 @@ export class HostOps {
   private readonly onLimit: (message: string) => void;
   private readonly inFlight = new Map<number, AbortController>();
   private subrequests = 0;
+  private readonly subtleInFlight = new Set<number>();
+  /** What is left of the invocation's budget for response bodies (limits.maxResponseBytes). */
+  private readonly bodyBudget: ByteBudget;
   private closed = false;
 
   /** `owner` is the isolate: CryptoKey handles are valid for its whole life, across invocations. */
@@ -44,6 +53,7 @@ export class HostOps {
     this.limits = limits;
     this.deliver = deliver;
     this.onLimit = onLimit;
+    this.bodyBudget = { total: limits.maxResponseBytes, left: limits.maxResponseBytes };
   }
 
   start(ops: readonly HostOpRequest[], aborts: readonly number[]): void {
@@ -74,9 +84,12 @@ export class HostOps {
         if (this.subrequests === this.limits.maxSubrequests + 1) this.onLimit(message);
         work = Promise.resolve(opFailure('TypeError', message));
       } else {
-        work = performFetch(args, bins, controller.signal, this.limits.maxResponseBytes);
+        work = performFetch(args, bins, controller.signal, this.bodyBudget);
       }
+    } else if (kind === 'subtle' && this.subtleInFlight.size >= MAX_SUBTLE_IN_FLIGHT) {
+      work = Promise.resolve(opFailure('OperationError', `crypto.subtle: more than ${MAX_SUBTLE_IN_FLIGHT} operations running at once in one invocation; await some before starting more`));
     } else if (kind === 'subtle') {
+      this.subtleInFlight.add(id);
       let keys = keyTables.get(this.owner);
       if (keys === undefined) keyTables.set(this.owner, (keys = new KeyTable()));
       work = performSubtle(args, bins, keys);
@@ -90,6 +103,8 @@ export class HostOps {
   }
 
   private finish(id: number, outcome: OpOutcome): void {
+    // Counted until the host's work ends, even if the isolate gave up on it (an abort cannot stop WebCrypto).
+    this.subtleInFlight.delete(id);
     if (this.closed || !this.inFlight.delete(id)) return;
     this.deliver(id, outcome);
   }

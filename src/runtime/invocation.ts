@@ -42,6 +42,15 @@ export class Invocation {
   /** No more calls into the isolate: the invocation settled, failed or timed out. */
   private done = false;
   private resolved = false;
+  /**
+   * A call into the isolate is in flight on the thread pool. Calls are issued one at a time: a second
+   * async call queued on the same isolate would hold its lock while running user code, and the
+   * synchronous poll after the first one returns would then wait for that lock on the main thread,
+   * stalling the node's event loop for as long as the user code runs (issue 3 review).
+   */
+  private calling = false;
+  /** Timer fires and operation settlements waiting for the call in flight to return. */
+  private readonly queued: (() => Promise<Envelope>)[] = [];
 
   constructor(instance: IsolateInstance, deadlineMs: number, onConsole: ConsoleSink) {
     this.instance = instance;
@@ -74,7 +83,7 @@ export class Invocation {
     // timeout only takes effect at V8's interrupt checks, which some builtins never reach
     // (`copyWithin` over a huge array-like runs for a minute), and the request must not wait for them.
     const pending = this.wait();
-    this.resume(this.instance.invokeAsync(event, remaining));
+    this.call(() => this.instance.invokeAsync(event, remaining));
     return pending;
   }
 
@@ -89,7 +98,7 @@ export class Invocation {
     if (result !== undefined || this.done) return result;
     let after: Envelope;
     try {
-      after = this.instance.poll();
+      after = this.instance.poll(this.remainingMs());
     } catch (err) {
       return this.fail(err);
     }
@@ -103,6 +112,11 @@ export class Invocation {
   /** Applies an envelope's side requests; returns the result when settled, undefined while pending. */
   private absorb(env: Envelope): InvocationResult | undefined {
     for (const [level, line] of env.l) this.onConsole(level, line);
+    // Host operations from an isolate that was never given fetch or crypto.subtle can only be forged
+    // by user code (e.g. through Object.prototype): refuse them and treat the isolate as crashed.
+    if ((env.o.length > 0 || env.a.length > 0) && !this.instance.hostOpsAllowed) {
+      return this.fail(new Error('it asked the host for operations (fetch, crypto.subtle) that this function was not given'));
+    }
     if (env.s === 'P') {
       for (const id of env.c) {
         clearTimeout(this.timers.get(id));
@@ -139,7 +153,7 @@ export class Invocation {
   private fire(timerId: number): void {
     this.timers.delete(timerId);
     if (this.done) return;
-    this.resume(this.instance.fireTimer(timerId, this.remainingMs()));
+    this.call(() => this.instance.fireTimer(timerId, this.remainingMs()));
   }
 
   private hostOps(): HostOps {
@@ -154,21 +168,39 @@ export class Invocation {
   /** A host operation finished: hand its result in, then read the state as after a timer. */
   private settleOp(id: number, outcome: OpOutcome): void {
     if (this.done) return;
-    this.resume(this.instance.settleOp(id, outcome.ok, outcome.json, outcome.bytes, this.remainingMs()));
+    this.call(() => this.instance.settleOp(id, outcome.ok, outcome.json, outcome.bytes, this.remainingMs()));
   }
 
-  /** Reads the envelope of a call made after the first (a timer fired, an operation settled), unless the invocation ended meanwhile. */
+  /** Makes an async call into the isolate now, or when the call in flight has returned. */
+  private call(make: () => Promise<Envelope>): void {
+    if (this.calling) {
+      this.queued.push(make);
+      return;
+    }
+    this.calling = true;
+    this.resume(make());
+  }
+
+  /** Reads the envelope of an async call (the first on the thread pool, a timer fired, an operation settled), unless the invocation ended meanwhile; then issues the next queued call. */
   private resume(call: Promise<Envelope>): void {
     call.then(
       (env) => {
+        this.calling = false;
         if (this.done) return;
         const result = this.step(env);
         if (result) this.finish(result);
+        else this.next();
       },
       (err) => {
+        this.calling = false;
         if (!this.done) this.finish(this.fail(err));
       },
     );
+  }
+
+  private next(): void {
+    const make = this.queued.shift();
+    if (make !== undefined && !this.done) this.call(make);
   }
 
   private finish(result: InvocationResult): void {
@@ -203,6 +235,7 @@ export class Invocation {
 
   private cleanup(): void {
     this.done = true;
+    this.queued.length = 0;
     for (const handle of this.timers.values()) clearTimeout(handle);
     this.timers.clear();
     this.ops?.close();

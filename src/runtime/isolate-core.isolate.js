@@ -22,6 +22,7 @@ import {
   StringSlice,
   StringToUpperCase,
   defineProperty,
+  hasOwn,
   isArray,
   keys,
   stringify,
@@ -111,12 +112,31 @@ export function attachSandbox(sandbox) {
   return sandbox.userRequire;
 }
 
+/**
+ * The sandbox's own host-operation queue, or undefined. Read as an own property (hasOwn is captured
+ * before user code runs): an inherited `hostOps` would come from Object.prototype, which user code
+ * can set, and a forged queue could make the host run operations the function was never given.
+ */
+function ownHostOps() {
+  if (sandboxRef === null || !hasOwn(sandboxRef, 'hostOps')) return undefined;
+  return sandboxRef.hostOps;
+}
+
 /** Starts a new invocation and returns its number; callbacks of earlier ones no longer settle anything. */
 export function beginInvocation() {
+  // Lines logged after the previous invocation's final envelope (its microtasks ran after the
+  // envelope was built) belong to no invocation the host still reports: drop them rather than show
+  // them under this one. Lines of the top-level code (before the first invocation) stay, as Lambda
+  // shows its init phase's output.
+  if (invocationSeq > 0) {
+    logs = [];
+    droppedLogs = 0;
+  }
   invocationSeq++;
   state = 'P';
   value = null;
-  if (sandboxRef !== null && sandboxRef.hostOps !== undefined) sandboxRef.hostOps.reset();
+  const hostOps = ownHostOps();
+  if (hostOps !== undefined) hostOps.reset();
   return invocationSeq;
 }
 
@@ -170,7 +190,7 @@ export function envelope() {
     droppedLogs = 0;
   }
   let meta = '';
-  const hostOps = sandboxRef === null ? undefined : sandboxRef.hostOps;
+  const hostOps = ownHostOps();
   const ops = hostOps === undefined ? null : hostOps.take();
   const extra = runtimeMeta();
   if (logs.length > 0 || extra !== '' || ops !== null) {
@@ -185,7 +205,8 @@ export function envelope() {
 
 /** The host finished operation `id` (a fetch, a crypto.subtle call): `data` and `bytes` are copies. */
 export function settleOp(id, ok, data, bytes) {
-  if (sandboxRef !== null && sandboxRef.hostOps !== undefined) sandboxRef.hostOps.settle(id, ok, data, bytes);
+  const hostOps = ownHostOps();
+  if (hostOps !== undefined) hostOps.settle(id, ok, data, bytes);
   return envelope();
 }
 

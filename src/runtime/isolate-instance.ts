@@ -46,6 +46,12 @@ export class IsolateInstance {
   codeCache: 'produced' | 'used' | 'rejected' | 'none' = 'none';
   /** Set when an invocation left the isolate in a state we cannot trust (timeout, memory, crash). */
   broken = false;
+  /**
+   * Whether this isolate may ask the host for operations (fetch, crypto.subtle): only a Lambda@Edge
+   * function whose fetch or subtle unit is installed. The host refuses envelope ops from any other
+   * isolate, so a queue forged by user code cannot reach the network (issue 3 review, SSRF).
+   */
+  readonly hostOpsAllowed: boolean;
   private readonly context: ivm.Context;
   private readonly invokeRef: ivm.Reference<(meta: string, requestHeaders: string, responseHeaders: string) => string>;
   private readonly pollRef: ivm.Reference<() => string>;
@@ -82,6 +88,7 @@ export class IsolateInstance {
         }),
       ]);
       api.release();
+      this.hostOpsAllowed = version.runtime === 'nodejs-edge' && (blank.sandbox.installed.has('fetch') || blank.sandbox.installed.has('subtle'));
     } catch (err) {
       this.dispose();
       throw toLoadError(err, this, version);
@@ -148,10 +155,10 @@ export class IsolateInstance {
     return this.invokeRef.apply(undefined, [event.meta, event.requestHeaders, event.responseHeaders], { timeout: timeoutMs }).then(decodeEnvelope);
   }
 
-  poll(): Envelope {
-    // No timeout: poll runs only our own code, and the microtasks it could run were drained when the
-    // previous call returned (that call's own timeout bounded them).
-    return decodeEnvelope(this.pollRef.applySync(undefined, []));
+  poll(timeoutMs: number): Envelope {
+    // Poll runs only our own code, and the microtasks it could run were drained when the previous call
+    // returned; the timeout still bounds it, since it runs on the node's main thread.
+    return decodeEnvelope(this.pollRef.applySync(undefined, [], { timeout: timeoutMs }));
   }
 
   fireTimer(timerId: number, timeoutMs: number): Promise<Envelope> {

@@ -60,11 +60,15 @@ export class IsolatePool {
     return instance;
   }
 
-  /** Creates a cold isolate; throws LambdaExecutionError when the code does not load. */
-  create(version: FunctionVersion): IsolateInstance {
+  /**
+   * Creates a cold isolate; throws LambdaExecutionError when the code does not load. `revive`: a
+   * version in use again (a code edit undone: the same hash) is no longer retired. A retry of a request
+   * already under way (function-runtime.ts, the sync slice) passes false: it does not mean the version
+   * is current again.
+   */
+  create(version: FunctionVersion, revive = true): IsolateInstance {
     const started = performance.now();
-    // A version in use again (a code edit undone: the same hash) is no longer retired.
-    if (this.retired.size > 0) this.retired.delete(version.key);
+    if (revive && this.retired.size > 0) this.retired.delete(version.key);
     return new IsolateInstance(version, this.spares.take(version.memoryMb, version.runtime), version.timeoutMs, started);
   }
 

@@ -279,6 +279,10 @@ export default {
   invoke(meta, requestHeaders, responseHeaders) {
     const seq = beginInvocation();
     MapClear(timers);
+    // Timers asked for or cancelled since the last envelope belong to an earlier invocation (or the
+    // top level): their callbacks are gone with the map, so the host must not arm them for this one.
+    timerRequests = [];
+    timerCancels = [];
     if (handler === null) {
       settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: 'No handler' });
       return envelope();

@@ -44,7 +44,7 @@ export async function performSubtle(args: unknown, bins: readonly Buffer[], keys
   if (typeof m !== 'string' || !METHODS.has(m) || !Array.isArray(a)) return opFailure('TypeError', 'crypto.subtle: malformed call');
   try {
     const decoded = a.map((v) => decode(v, bins, keys));
-    const refused = outsideLimits(decoded);
+    const refused = outsideLimits(m, decoded);
     if (refused !== undefined) return opFailure('NotSupportedError', refused);
     const fn = (webcrypto.subtle as unknown as Record<string, (...x: unknown[]) => Promise<unknown>>)[m]!;
     const result = await fn.apply(webcrypto.subtle, decoded);
@@ -63,8 +63,23 @@ export async function performSubtle(args: unknown, bins: readonly Buffer[], keys
  */
 const MAX_PBKDF2_ITERATIONS = 1_000_000;
 const MAX_RSA_MODULUS_BITS = 8192;
+/**
+ * The most bits deriveBits (and an HMAC deriveKey) may produce: PBKDF2 and HKDF output can be asked
+ * for in any length, and PBKDF2 repeats all its iterations per 32-byte block. 512 bytes is far more
+ * than any key or token an edge function derives.
+ */
+export const MAX_DERIVED_BITS = 512 * 8;
 
-function outsideLimits(args: readonly unknown[]): string | undefined {
+function outsideLimits(method: string, args: readonly unknown[]): string | undefined {
+  if (method === 'deriveBits' && typeof args[2] === 'number' && args[2] > MAX_DERIVED_BITS) {
+    return `crypto.subtle: deriveBits of more than ${MAX_DERIVED_BITS} bits is not supported in Verge`;
+  }
+  if (method === 'deriveKey') {
+    const derived = args[2] as { length?: unknown } | null | undefined;
+    if (derived !== null && typeof derived === 'object' && typeof derived.length === 'number' && derived.length > MAX_DERIVED_BITS) {
+      return `crypto.subtle: deriveKey of more than ${MAX_DERIVED_BITS} bits is not supported in Verge`;
+    }
+  }
   for (const arg of args) {
     if (arg === null || typeof arg !== 'object') continue;
     const alg = arg as { name?: unknown; iterations?: unknown; modulusLength?: unknown };

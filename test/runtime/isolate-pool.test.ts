@@ -133,3 +133,16 @@ test('a retired version that is loaded again (an edit undone) is kept warm again
   expect(p.release(sampled(p, v))).toBe('kept');
   expect(p.takeWarm(v)).toBeDefined();
 });
+
+test('a retry of a request under way (create without revive) does not un-retire a replaced version', () => {
+  const p = pool();
+  const v = version('retired-retry');
+  const first = p.create(v);
+  p.retire(v.key);
+  const retry = p.create(v, false);
+  expect(p.release(retry)).toBe('retired');
+  // A plain create (the version in use again: a code edit undone) revives it.
+  const again = p.create(v);
+  expect(p.release(again)).toBe('kept');
+  first.dispose();
+});

@@ -57,8 +57,11 @@ export interface HostBridgeLimits {
 }
 
 /** The output cap for a function with `memoryMb`: a quarter of its heap, since the isolate copies the result in. */
+/** The most one zlib call may produce whatever memoryMb: it runs synchronously on the node's main thread. */
+export const MAX_ZLIB_OUTPUT_BYTES = 16 * 1024 * 1024;
+
 export function hostBridgeLimits(memoryMb: number): HostBridgeLimits {
-  return { maxOutputBytes: Math.max(1, Math.floor(memoryMb / 4)) * 1024 * 1024 };
+  return { maxOutputBytes: Math.min(MAX_ZLIB_OUTPUT_BYTES, Math.max(1, Math.floor(memoryMb / 4)) * 1024 * 1024) };
 }
 
 export function createHostBridge(limits: HostBridgeLimits): ivm.Callback {
@@ -130,12 +133,16 @@ function bytes(v: unknown, what: string): Uint8Array {
   throw new TypeError(`${what} must be bytes`);
 }
 
-/** Only numeric tuning options cross (level, windowBits, …; brotli params by number): nothing callable. */
+/**
+ * Only numeric tuning options cross (level, windowBits, strategy; brotli params by number): nothing
+ * callable. `chunkSize` and `memLevel` stay at zlib's defaults: a tiny chunkSize (64 bytes) makes a
+ * call that runs on the node's main thread loop millions of times for a few megabytes of output.
+ */
 function zlibOptions(v: unknown): zlib.ZlibOptions & zlib.BrotliOptions {
   if (v === null || typeof v !== 'object') return {};
   const o = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of ['level', 'windowBits', 'memLevel', 'strategy', 'chunkSize']) if (typeof o[k] === 'number') out[k] = o[k];
+  for (const k of ['level', 'windowBits', 'strategy']) if (typeof o[k] === 'number') out[k] = o[k];
   if (o.params !== null && typeof o.params === 'object') {
     const params: Record<number, number> = {};
     for (const [k, val] of Object.entries(o.params as Record<string, unknown>)) if (/^\d+$/.test(k) && typeof val === 'number') params[Number(k)] = val;

@@ -131,6 +131,17 @@ function createHostOps() {
     },
     /** Called by the bootstrap when an invocation starts. */
     reset() {
+      // Operations queued but not sent since the last envelope were started after an earlier
+      // invocation settled: they are dropped (never settled, as in a frozen Lambda environment), not
+      // sent as this invocation's. Those of the top-level code (seq 0, before any invocation) go with
+      // the first invocation, whose code awaits them.
+      const unsent = [];
+      for (let i = 0; i < queue.length; i++) {
+        const p = MapGet(pending, queue[i][0]);
+        if (p === undefined || p.seq === 0) ArrayPush(unsent, queue[i]);
+        else MapDelete(pending, queue[i][0]);
+      }
+      queue = unsent;
       seq++;
       active = true;
       aborts = [];

@@ -82,7 +82,11 @@ export default function init(hostCall) {
     });
   }
 
+  // An own `hostOps` (set by the first unit queuing host operations, host-ops.isolate.js) so a read of
+  // it never falls through to Object.prototype, which user code controls: a forged queue would let it
+  // hand the host any fetch it likes (SSRF) from a function that was never given fetch.
   const sandbox = {
+    hostOps: undefined,
     host,
     require: requireModule,
     /** Registers module `name`; `factory()` returns its exports and runs on the first require. */
