@@ -84,8 +84,10 @@ test('after an uninterruptible call held the node thread past its sync slice, th
 }, 60_000);
 
 test('on the thread pool, a call that V8 cannot interrupt is answered with VERGE_ERR_FUNCTION_TIMEOUT at its deadline, not when the builtin ends', async () => {
-  // ~1.2 s on the node's thread, which moves the version to the pool.
-  expect(await send(`${edge.url}/uninterruptible-timed?length=2e7`)).toMatchObject({ status: 200 });
+  // ~1.2 s on the node's thread, which moves the version to the pool (on a loaded machine the call
+  // may also run out of its 3 s; either way the version leaves the node's thread).
+  expect([200, 503]).toContain((await send(`${edge.url}/uninterruptible-timed?length=2e7`)).status);
+  expect(edge.node.registry.get('uninterruptible-timed').mode).toBe('async');
   // The default length holds a thread for about a minute; the deadline (3 s) answers the request.
   const started = performance.now();
   const res = await send(`${edge.url}/uninterruptible-timed`);
