@@ -98,7 +98,7 @@ export class Invocation {
     if (result !== undefined || this.done) return result;
     let after: Envelope;
     try {
-      after = this.instance.poll(this.remainingMs());
+      after = this.instance.poll();
     } catch (err) {
       return this.fail(err);
     }

@@ -155,10 +155,13 @@ export class IsolateInstance {
     return this.invokeRef.apply(undefined, [event.meta, event.requestHeaders, event.responseHeaders], { timeout: timeoutMs }).then(decodeEnvelope);
   }
 
-  poll(timeoutMs: number): Envelope {
-    // Poll runs only our own code, and the microtasks it could run were drained when the previous call
-    // returned; the timeout still bounds it, since it runs on the node's main thread.
-    return decodeEnvelope(this.pollRef.applySync(undefined, [], { timeout: timeoutMs }));
+  poll(): Envelope {
+    // No timeout, on purpose: isolated-vm's per-call timeout costs ~5 µs (a timer thread and a global
+    // mutex), and poll follows most calls of an async handler. It needs none: poll runs only the
+    // bootstrap's own code (captured primordials, no user getters), the microtasks it could run were
+    // drained when the previous call returned, and Invocation keeps one call into the isolate in
+    // flight at a time, so no queued callback of user code can hold the isolate while poll waits.
+    return decodeEnvelope(this.pollRef.applySync(undefined, []));
   }
 
   fireTimer(timerId: number, timeoutMs: number): Promise<Envelope> {
