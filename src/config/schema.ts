@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { EventType } from './types.ts';
 import type { ConfigIssue } from '../errors/verge-error.ts';
 import { pathPatternProblem } from './path-pattern.ts';
+import { isRefusedOriginCustomHeader } from '../pipeline/header-rules.ts';
 import { EVENT_TYPES } from '../pipeline/hooks.ts';
 import { DEFAULT_HANDLER, handlerProblem } from '../runtime/bundle/handler-name.ts';
 import { packageSizeBytes } from '../runtime/bundle/package-size.ts';
@@ -98,7 +99,15 @@ export const originSchema = strict({
   connectTimeoutMs: intIn(1, 60_000).default(10_000),
   // CloudFront's origin response timeout goes up to 180 s.
   readTimeoutMs: intIn(1, 180_000).default(30_000),
-  customHeaders: z.record(headerName, headerValue).default({}),
+  customHeaders: z
+    .record(headerName, headerValue)
+    .superRefine((headers, ctx) => {
+      for (const name of Object.keys(headers)) {
+        // CloudFront Developer Guide, "Custom headers that CloudFront can't add to origin requests".
+        if (isRefusedOriginCustomHeader(name.toLowerCase())) ctx.addIssue({ code: 'custom', path: [name], message: 'CloudFront cannot add this header to origin requests' });
+      }
+    })
+    .default({}),
 }).transform(({ id, url, ...rest }) => ({ id, ...url, ...rest }));
 
 /** The function runtimes: Lambda@Edge (Node.js) and CloudFront Functions (JavaScript runtime 2.0). */

@@ -6,7 +6,7 @@ import type { WireResult } from './cf-wire.ts';
 import type { CfCustomOrigin, CfHeaders, CfRequestBody } from './cf-types.ts';
 import type { EdgeRequest, EdgeResponse } from './edge-message.ts';
 import { headerNames, type HeaderList } from './header-list.ts';
-import { isDisallowedHeader, isValidOriginPath, READ_ONLY_HEADERS } from './header-rules.ts';
+import { isDisallowedHeader, isRefusedOriginCustomHeader, isValidOriginPath, READ_ONLY_HEADERS } from './header-rules.ts';
 
 // CloudFront validates what a function returns before using it ("Lambda@Edge function validation
 // errors"); any breach answers the viewer with 502 LambdaValidationError. These checks reproduce them.
@@ -138,7 +138,9 @@ function validateHeaderObject(value: unknown, path: string): CfHeaders {
     const list = value[name];
     if (!Array.isArray(list)) throw invalid('origin-request', `${path}["${name}"] must be an array of {key, value}`);
     if (!TOKEN.test(name) || name !== name.toLowerCase()) throw invalid('origin-request', `${path}["${name}"] is not a valid lowercase header name`);
-    if (isDisallowedHeader(name)) throw invalid('origin-request', `the ${name} header cannot be added`);
+    // CloudFront's rules for origin custom headers ("Custom headers that CloudFront can't add to
+    // origin requests"), the same for a function's origin as for a configured one.
+    if (isRefusedOriginCustomHeader(name)) throw invalid('origin-request', `${path}: the ${name} header cannot be added to origin requests`);
     out[name] = list.map((e: unknown, i) => {
       if (!isObject(e) || typeof e.value !== 'string' || !FIELD_VALUE.test(e.value)) throw invalid('origin-request', `${path}["${name}"][${i}].value must be a header value`);
       if (e.key !== undefined && typeof e.key !== 'string') throw invalid('origin-request', `${path}["${name}"][${i}].key must be a string`);

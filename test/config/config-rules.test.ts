@@ -146,6 +146,15 @@ describe('options checked one by one', () => {
     ]);
   });
 
+  test('an origin custom header CloudFront cannot add to origin requests is rejected', () => {
+    const raw = validRaw();
+    raw.origins[0].customHeaders = { 'x-ok': 'fine', Host: 'other.example', 'X-Amz-Cf-Id': 'forged' };
+    expect(issuesOf(raw)).toEqual([
+      'origins[0].customHeaders.Host: CloudFront cannot add this header to origin requests',
+      'origins[0].customHeaders.X-Amz-Cf-Id: CloudFront cannot add this header to origin requests',
+    ]);
+  });
+
   test('a function name outside [A-Za-z0-9_-]{1,64} is rejected', () => {
     const raw = validRaw();
     raw.functions[0].name = 'has space';
