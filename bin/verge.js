@@ -13,11 +13,23 @@ if (major < 24) {
 // isolated-vm needs --no-node-snapshot on Node >= 20; re-exec once with it when it is missing.
 if (!process.execArgv.includes('--no-node-snapshot')) {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['--no-node-snapshot', ...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--no-node-snapshot', ...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, VERGE_WRAPPER_PID: String(process.pid) },
+  });
   // Forward stop signals so that `kill <pid of this process>` drains and stops the real server.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 } else {
+  const wrapperPid = Number(process.env.VERGE_WRAPPER_PID);
+  delete process.env.VERGE_WRAPPER_PID;
+  if (wrapperPid > 0 && process.ppid === wrapperPid) {
+    // Started by the re-exec above. If that process is killed without passing a signal on (SIGKILL),
+    // this one is re-parented; stop as if sent SIGTERM (drain, then exit) rather than live on orphaned.
+    setInterval(() => {
+      if (process.ppid !== wrapperPid) process.kill(process.pid, 'SIGTERM');
+    }, 1000).unref();
+  }
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));
 }

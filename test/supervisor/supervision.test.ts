@@ -204,3 +204,20 @@ describe('verge serve: workers that cannot start', () => {
     expect(verge.logs.find((l) => l.type === 'workers-cannot-start')).toMatchObject({ level: 'fatal' });
   });
 });
+
+describe('the re-exec wrapper (bin/verge.js without --no-node-snapshot)', () => {
+  test('when the wrapper is SIGKILLed, the supervisor it started drains and exits with its workers instead of living on', async () => {
+    const origin = await startOrigin();
+    try {
+      const verge = await serve(configFile(`workers: 1\norigins:\n  - { id: site, url: "${origin.url}" }\nbehaviors:\n  - { pathPattern: "*", originId: site }\n`));
+      expect((await send(`${verge.url}/`)).status).toBe(200);
+      verge.child.kill('SIGKILL');
+      // stdout closes once the supervisor and its workers, which share it, have all exited.
+      await Promise.race([verge.exited, new Promise((_, reject) => setTimeout(() => reject(new Error('the supervisor lived on')), 15_000))]);
+      for (const pid of verge.pids) expect(isAlive(pid)).toBe(false);
+      expect(verge.logs.some((l) => l.type === 'signal' && l.signal === 'SIGTERM')).toBe(true);
+    } finally {
+      await origin.close();
+    }
+  }, 30_000);
+});
