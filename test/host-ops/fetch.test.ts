@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { eventually, functionFile, send, startEdge, startOrigin, type TestEdge, type TestOrigin } from '../helpers/harness.ts';
+import { jsonAnswer } from '../helpers/json-answer.ts';
 import { casesFunction, esmFunction, hangFunction, limitedFunction, slowFunction } from './fetch-functions.ts';
 
 let origin: TestOrigin;
@@ -75,15 +76,7 @@ afterAll(async () => {
   await origin.close();
 });
 
-async function run(path: string): Promise<Record<string, unknown>> {
-  const res = await send(`${edge.url}${path}`);
-  if (res.status !== 200) {
-    const id = res.headers['x-verge-request-id'];
-    const logged = await eventually(() => edge.logs.find((l) => l.type === 'error' && l.requestId === id)).catch(() => undefined);
-    expect.fail(`${path}: ${res.status} ${res.text} ${String(logged?.msg)} ${String(logged?.stack)}`);
-  }
-  return JSON.parse(res.text) as Record<string, unknown>;
-}
+const run = (path: string) => jsonAnswer(edge, path);
 
 test('fetch GETs JSON from an origin, with headers both ways and every Set-Cookie kept apart', async () => {
   const r = await run('/get-json');

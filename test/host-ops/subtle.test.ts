@@ -1,6 +1,7 @@
 import { constants, createHmac, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { eventually, functionFile, send, startEdge, startOrigin, type TestEdge, type TestOrigin } from '../helpers/harness.ts';
+import { functionFile, startEdge, startOrigin, type TestEdge, type TestOrigin } from '../helpers/harness.ts';
+import { jsonAnswer } from '../helpers/json-answer.ts';
 
 let origin: TestOrigin;
 let edge: TestEdge;
@@ -126,15 +127,7 @@ afterAll(async () => {
   await origin.close();
 });
 
-async function run(path: string): Promise<Record<string, unknown>> {
-  const res = await send(`${edge.url}${path}`);
-  if (res.status !== 200) {
-    const id = res.headers['x-verge-request-id'];
-    const logged = await eventually(() => edge.logs.find((l) => l.type === 'error' && l.requestId === id)).catch(() => undefined);
-    expect.fail(`${path}: ${res.status} ${String(logged?.msg)} ${String(logged?.stack)}`);
-  }
-  return JSON.parse(res.text) as Record<string, unknown>;
-}
+const run = (path: string) => jsonAnswer(edge, path);
 
 test('digest gives the FIPS 180-2 SHA-256 vector for "abc" and accepts any BufferSource', async () => {
   expect(await run('/digest')).toEqual({
