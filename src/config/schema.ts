@@ -27,6 +27,7 @@ import {
 import { CFF_DEFAULT_TIMEOUT_MS, CFF_MEMORY_MB } from './cloudfront-functions-limits.ts';
 import { cloudFrontFunctionIssues, keyValueStoreIdSchema, keyValueStoreSchema } from './cloudfront-functions-rules.ts';
 import { workerStallMsSchema } from './worker-stall.ts';
+import { cachePolicySchema, cacheSchema } from './cache-config.ts';
 
 /** The four events, in lifecycle order; the keys allowed under `behaviors[n].functions`. */
 export { EVENT_TYPES };
@@ -170,6 +171,10 @@ export const behaviorSchema = strict({
   pathPattern,
   originId: z.string().min(1),
   functions: associationsSchema.default({}),
+  // A managed policy's name or the behavior's own (config/cache-config.ts).
+  cachePolicy: cachePolicySchema,
+  // CloudFront's "Compress objects automatically": gzip/br for viewers that accept it, when the policy keys on it.
+  compress: z.boolean().default(false),
 });
 
 export const errorsSchema = strict({
@@ -205,6 +210,7 @@ export const configSchema = strict({
   keyValueStores: z.array(keyValueStoreSchema).default([]),
   behaviors: z.array(behaviorSchema).min(1, 'at least one behavior is required'),
   errors: errorsSchema.prefault({}),
+  cache: cacheSchema.prefault({}),
   runtime: runtimeSchema.prefault({}),
   workers: workersSchema,
   workerStallMs: workerStallMsSchema,

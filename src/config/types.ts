@@ -3,6 +3,10 @@
  * downstream consumes. Nothing past the config boundary re-checks these values (STYLE.md habit 4).
  */
 
+import type { CacheConfig, CachePolicyConfig } from './cache-config.ts';
+
+export type { CacheConfig, CachePolicyConfig };
+
 /** The four CloudFront events a function can be associated with, in lifecycle order. */
 export type EventType = 'viewer-request' | 'origin-request' | 'origin-response' | 'viewer-response';
 
@@ -70,6 +74,9 @@ export interface BehaviorConfig {
   readonly matches: (uriPath: string) => boolean;
   readonly originId: string;
   readonly functions: Readonly<Partial<Record<EventType, FunctionAssociation>>>;
+  readonly cachePolicy: CachePolicyConfig;
+  /** Compress compressible responses for viewers that accept gzip or br (CloudFront's "Compress objects automatically"). */
+  readonly compress: boolean;
 }
 
 export interface ErrorsConfig {
@@ -103,6 +110,7 @@ export interface VergeConfig {
   readonly keyValueStores: readonly KeyValueStoreConfig[];
   readonly behaviors: readonly BehaviorConfig[];
   readonly errors: ErrorsConfig;
+  readonly cache: CacheConfig;
   readonly runtime: RuntimeConfig;
   /** Worker processes `verge serve` runs under its supervisor: `auto` is one per core (os.availableParallelism()). */
   readonly workers: WorkersSetting;
