@@ -108,15 +108,32 @@ export const MANAGED_CACHE_POLICIES: Readonly<Record<string, CachePolicyConfig>>
  */
 export const DEFAULT_CACHE_POLICY = 'UseOriginCacheControlHeaders-QueryStrings';
 
-const managedName = z.string().refine((name) => name in MANAGED_CACHE_POLICIES, {
-  error: `must be one of the managed policies (${Object.keys(MANAGED_CACHE_POLICIES).join(', ')}) or an object`,
-});
+const MANAGED_RULE = `must be one of the managed policies (${Object.keys(MANAGED_CACHE_POLICIES).join(', ')}) or an object`;
 
+// Parsed by hand rather than z.union: a union reports "Invalid input" for a bad custom policy instead
+// of naming the option that is wrong.
 export const cachePolicySchema = z
-  .union([managedName, customCachePolicySchema])
+  .unknown()
   .default(DEFAULT_CACHE_POLICY)
-  .transform((policy): CachePolicyConfig => {
-    if (typeof policy === 'string') return MANAGED_CACHE_POLICIES[policy]!;
+  .transform((input, ctx): CachePolicyConfig => {
+    if (typeof input === 'string') {
+      const managed = MANAGED_CACHE_POLICIES[input];
+      if (managed === undefined || !Object.hasOwn(MANAGED_CACHE_POLICIES, input)) {
+        ctx.addIssue({ code: 'custom', message: MANAGED_RULE });
+        return z.NEVER;
+      }
+      return managed;
+    }
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      ctx.addIssue({ code: 'custom', message: MANAGED_RULE });
+      return z.NEVER;
+    }
+    const parsed = customCachePolicySchema.safeParse(input);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      return z.NEVER;
+    }
+    const policy = parsed.data;
     const lower = (list: KeyList): KeyList => ({ behavior: list.behavior, items: list.items.map((h) => h.toLowerCase()) });
     return { name: 'custom', ...policy, headers: lower(policy.headers) };
   });

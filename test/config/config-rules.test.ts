@@ -49,8 +49,8 @@ describe('options checked one by one', () => {
   });
 
   test('an unknown top-level key is named in the path', () => {
-    expect(issuesOf({ ...validRaw(), cache: {} })).toEqual([
-      'cache: unknown option; allowed here: listen, location, distribution, origins, functions, keyValueStores, behaviors, errors, runtime, workers, workerStallMs',
+    expect(issuesOf({ ...validRaw(), caches: {} })).toEqual([
+      'caches: unknown option; allowed here: listen, location, distribution, origins, functions, keyValueStores, behaviors, errors, cache, runtime, workers, workerStallMs',
     ]);
   });
 
@@ -109,6 +109,24 @@ describe('options checked one by one', () => {
   test('executionErrorStatus accepts 500 and 503 only', () => {
     expect(issuesOf({ ...validRaw(), errors: { executionErrorStatus: 500 } })).toEqual([]);
     expect(issuesOf({ ...validRaw(), errors: { executionErrorStatus: 502 } })).toEqual([expect.stringMatching(/^errors\.executionErrorStatus: /)]);
+  });
+
+  test('cache: the disk store needs a dir, and one object may not exceed the whole cache', () => {
+    expect(issuesOf({ ...validRaw(), cache: { store: 'disk' } })).toEqual(['cache.dir: is required when store is "disk"']);
+    expect(issuesOf({ ...validRaw(), cache: { maxSizeMb: 10, maxObjectSizeMb: 20 } })).toEqual(['cache.maxObjectSizeMb: must not exceed maxSizeMb (10)']);
+  });
+
+  test('cachePolicy: an unknown managed name lists the presets; custom TTLs must satisfy min ≤ default ≤ max', () => {
+    const withPolicy = (cachePolicy: unknown) => {
+      const raw = validRaw();
+      raw.behaviors[0].cachePolicy = cachePolicy;
+      return issuesOf(raw);
+    };
+    expect(withPolicy('CachingOptimized')).toEqual([]);
+    expect(withPolicy('CachingFast')).toEqual([expect.stringMatching(/^behaviors\[0\]\.cachePolicy: must be one of the managed policies \(CachingOptimized, .*CachingDisabled/)]);
+    expect(withPolicy({ minTtlS: 10, defaultTtlS: 5 })).toEqual(['behaviors[0].cachePolicy.defaultTtlS: must be at least minTtlS (10)']);
+    expect(withPolicy({ defaultTtlS: 50, maxTtlS: 10 })).toEqual(['behaviors[0].cachePolicy.maxTtlS: must be at least defaultTtlS (50)']);
+    expect(withPolicy({ queryStrings: { behavior: 'some' } })).toEqual([expect.stringMatching(/^behaviors\[0\]\.cachePolicy\.queryStrings\.behavior: /)]);
   });
 
   test.each([

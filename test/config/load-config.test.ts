@@ -1,4 +1,5 @@
 import { describe, test, expect, beforeAll, afterAll } from 'vitest';
+import { MANAGED_CACHE_POLICIES } from '../../src/config/cache-config.ts';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,9 +39,13 @@ behaviors:
     functions:
       viewer-request: { name: auth }
       origin-request: { name: auth, includeBody: true }
+    cachePolicy: { defaultTtlS: 60, queryStrings: { behavior: whitelist, items: [page] }, headers: { behavior: whitelist, items: [X-Tenant] } }
   - pathPattern: "*"
     originId: site
+    cachePolicy: CachingOptimized
+    compress: true
 errors: { executionErrorStatus: 500 }
+cache: { store: disk, dir: ./cache, maxSizeMb: 100, maxObjectSizeMb: 10 }
 `;
 
 function writeConfig(name: string, text: string): string {
@@ -84,10 +89,18 @@ describe('loading a config file', () => {
       {
         pathPattern: '/api/*', originId: 'api',
         functions: { 'viewer-request': { name: 'auth', includeBody: false }, 'origin-request': { name: 'auth', includeBody: true } },
+        cachePolicy: {
+          name: 'custom', minTtlS: 0, defaultTtlS: 60, maxTtlS: 31_536_000,
+          headers: { behavior: 'whitelist', items: ['x-tenant'] }, cookies: { behavior: 'none', items: [] },
+          queryStrings: { behavior: 'whitelist', items: ['page'] },
+          enableAcceptEncodingGzip: false, enableAcceptEncodingBrotli: false,
+        },
+        compress: false,
       },
-      { pathPattern: '*', originId: 'site', functions: {} },
+      { pathPattern: '*', originId: 'site', functions: {}, cachePolicy: MANAGED_CACHE_POLICIES.CachingOptimized, compress: true },
     ]);
     expect(config.errors).toEqual({ executionErrorStatus: 500 });
+    expect(config.cache).toEqual({ store: 'disk', dir: join(dir, 'cache'), maxSizeMb: 100, maxObjectSizeMb: 10, collapseWaitMs: 10_000 });
     expect(config.baseDir).toBe(dir);
   });
 
