@@ -13,7 +13,15 @@ import { type InvalidationPath, prefixUpperBound } from './invalidation-path.ts'
  * busy handler), then throws SQLITE_BUSY, which the store reports as a failed operation.
  */
 const SCHEMA_VERSION = 1;
-const BUSY_TIMEOUT_MS = 5_000;
+/** At open, other workers may be creating the schema or switching to WAL at the same moment. */
+const OPEN_BUSY_TIMEOUT_MS = 10_000;
+/**
+ * Afterwards a wait blocks this worker's event loop (DatabaseSync is synchronous), so it is kept
+ * short: every write transaction is small (batched purges, capped eviction), and a write that
+ * still cannot get the lock fails: a response not stored, a purge reported as failed.
+ */
+const BUSY_TIMEOUT_MS = 1_000;
+const MAX_EVICTIONS_PER_TRANSACTION = 1_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
@@ -114,7 +122,7 @@ export class DiskCacheIndex {
   constructor(file: string) {
     let db: DatabaseSync | undefined;
     try {
-      db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
+      db = new DatabaseSync(file, { timeout: OPEN_BUSY_TIMEOUT_MS });
       // WAL lets the workers read while one writes; NORMAL sync keeps the index consistent on a
       // crash and loses at most the last writes on power loss, which a cache may.
       setWalMode(db);
@@ -133,6 +141,7 @@ export class DiskCacheIndex {
       // A file SQLite opens lazily shows most corruption only when pages are read.
       const check = db.prepare('PRAGMA quick_check(1)').get() as Record<string, string>;
       if (Object.values(check)[0] !== 'ok') throw new UnusableIndexError(`index failed its integrity check: ${Object.values(check)[0]}`);
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     } catch (err) {
       try {
         db?.close();
@@ -249,37 +258,39 @@ export class DiskCacheIndex {
     return this.#all<DeletedRow>('DELETE FROM entries WHERE id IN (SELECT value FROM json_each(?)) RETURNING file, expires_at_ms', JSON.stringify(ids)).map((r) => r.file);
   }
 
-  purgePaths(patterns: readonly InvalidationPath[], now: number): Deleted {
-    return this.#transaction(() => {
-      this.#bumpPurgeEpoch();
-      const rows: DeletedRow[] = [];
-      for (const p of patterns) {
-        if (p.kind === 'exact') {
-          rows.push(...this.#all<DeletedRow>('DELETE FROM entries WHERE path = ? RETURNING file, expires_at_ms', p.path));
-          continue;
-        }
-        // A range on the path index instead of LIKE: nothing in the path is a wildcard, and the
-        // range uses the index whatever case_sensitive_like says.
-        const upper = prefixUpperBound(p.prefix);
-        rows.push(
-          ...(upper === undefined
-            ? this.#all<DeletedRow>('DELETE FROM entries WHERE path >= ? RETURNING file, expires_at_ms', p.prefix)
-            : this.#all<DeletedRow>('DELETE FROM entries WHERE path >= ? AND path < ? RETURNING file, expires_at_ms', p.prefix, upper)),
-        );
-      }
-      return deleted(rows, now);
-    });
+  /** Counts a purge: a put that began filling before this is refused (see insert). */
+  bumpPurgeEpoch(): void {
+    this.#run('UPDATE totals SET purge_epoch = purge_epoch + 1 WHERE id = 0');
   }
 
-  purgeTags(tags: readonly string[], now: number): Deleted {
-    return this.#transaction(() => {
-      this.#bumpPurgeEpoch();
-      const rows = this.#all<DeletedRow>(
-        'DELETE FROM entries WHERE id IN (SELECT entry_id FROM tags WHERE tag IN (SELECT value FROM json_each(?))) RETURNING file, expires_at_ms',
+  /**
+   * Deletes up to `limit` rows whose path matches. A purge goes in batches so that no transaction
+   * holds the write lock long: other processes' writes wait for it, and they wait synchronously.
+   */
+  purgePathBatch(pattern: InvalidationPath, now: number, limit: number): Deleted & { readonly count: number } {
+    if (pattern.kind === 'exact') {
+      return deletedBatch(this.#all<DeletedRow>(`DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE path = ? LIMIT ?) ${RETURNING}`, pattern.path, limit), now);
+    }
+    // A range on the path index instead of LIKE: nothing in the path is a wildcard, and the range
+    // uses the index whatever case_sensitive_like says.
+    const upper = prefixUpperBound(pattern.prefix);
+    const rows =
+      upper === undefined
+        ? this.#all<DeletedRow>(`DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE path >= ? LIMIT ?) ${RETURNING}`, pattern.prefix, limit)
+        : this.#all<DeletedRow>(`DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE path >= ? AND path < ? LIMIT ?) ${RETURNING}`, pattern.prefix, upper, limit);
+    return deletedBatch(rows, now);
+  }
+
+  /** Deletes up to `limit` rows carrying one of the tags. */
+  purgeTagBatch(tags: readonly string[], now: number, limit: number): Deleted & { readonly count: number } {
+    return deletedBatch(
+      this.#all<DeletedRow>(
+        `DELETE FROM entries WHERE id IN (SELECT DISTINCT entry_id FROM tags WHERE tag IN (SELECT value FROM json_each(?)) LIMIT ?) ${RETURNING}`,
         JSON.stringify(tags),
-      );
-      return deleted(rows, now);
-    });
+        limit,
+      ),
+      now,
+    );
   }
 
   /** Deletes up to `limit` expired rows; returns their files. */
@@ -321,7 +332,9 @@ export class DiskCacheIndex {
     const ids: number[] = [];
     const files: string[] = [];
     let { sizeBytes } = this.totals();
-    while (sizeBytes > maxSizeBytes) {
+    // Capped per transaction (see purgePathBatch); a store far over its bound (maxSizeMb lowered
+    // across a restart) shrinks over the next puts and sweeps.
+    while (sizeBytes > maxSizeBytes && ids.length < MAX_EVICTIONS_PER_TRANSACTION) {
       const victims = this.#all<{ id: number; file: string; size_bytes: number }>(
         'SELECT id, file, size_bytes FROM entries ORDER BY last_access_ms, id LIMIT 32',
       );
@@ -339,10 +352,6 @@ export class DiskCacheIndex {
 
   #addTags(id: number, tags: readonly string[]): void {
     for (const tag of new Set(tags)) this.#run('INSERT INTO tags (tag, entry_id) VALUES (?, ?)', tag, id);
-  }
-
-  #bumpPurgeEpoch(): void {
-    this.#run('UPDATE totals SET purge_epoch = purge_epoch + 1 WHERE id = 0');
   }
 
   /** BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading a read lock. */
@@ -377,8 +386,14 @@ export class DiskCacheIndex {
   }
 }
 
+const RETURNING = 'RETURNING file, expires_at_ms';
+
 function deleted(rows: readonly DeletedRow[], now: number): Deleted {
   return { files: rows.map((r) => r.file), live: rows.filter((r) => r.expires_at_ms > now).length };
+}
+
+function deletedBatch(rows: readonly DeletedRow[], now: number): Deleted & { readonly count: number } {
+  return { ...deleted(rows, now), count: rows.length };
 }
 
 function setWalMode(db: DatabaseSync): void {

@@ -3,9 +3,11 @@ import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import { CacheStoreError } from '../errors/cache-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { resolveByteRange } from './body-range.ts';
+import { DelayedUnlink } from './delayed-unlink.ts';
 import type { ByteRange, CacheEntry, CacheEntryMeta, CacheStore, CacheStoreOptions, CacheStoreStats } from './cache-store.ts';
 import { DiskCacheIndex, type IndexRow, UnusableIndexError } from './disk-cache-index.ts';
 import { parseInvalidationPath } from './invalidation-path.ts';
@@ -34,6 +36,8 @@ const ACCESS_FLUSH_MS = 1_000;
 const ORPHAN_AGE_MS = 10 * 60_000;
 /** Small chunks are gathered into writes of this size (an origin may send a body in tiny pieces). */
 const WRITE_BATCH_BYTES = 64 * 1024;
+/** Rows a purge deletes per transaction (see disk-cache-index.ts, purgePathBatch). */
+const PURGE_BATCH_ROWS = 500;
 /** Bytes an entry is charged beyond its body and its index row's text (the row, its index entries, the inode). */
 const ENTRY_OVERHEAD_BYTES = 256;
 
@@ -65,12 +69,11 @@ export class DiskCacheStore implements CacheStore {
   readonly #logger: Logger | undefined;
   readonly #maxSizeBytes: number;
   readonly #maxObjectSizeBytes: number;
-  readonly #unlinkDelayMs: number;
   /** Reads not yet written to the index: entry id → access time. */
   readonly #accesses = new Map<number, number>();
   #accessTimer: NodeJS.Timeout | undefined;
   readonly #sweepTimer: NodeJS.Timeout;
-  readonly #unlinkTimers = new Set<{ timer: NodeJS.Timeout; files: readonly string[] }>();
+  readonly #unlinks: DelayedUnlink;
   #orphanSweep: Promise<void> = Promise.resolve();
   #lastStats: CacheStoreStats = { entries: 0, sizeBytes: 0 };
   #closed = false;
@@ -103,7 +106,7 @@ export class DiskCacheStore implements CacheStore {
     this.#logger = options.logger;
     this.#maxSizeBytes = options.maxSizeBytes;
     this.#maxObjectSizeBytes = options.maxObjectSizeBytes;
-    this.#unlinkDelayMs = options.unlinkDelayMs ?? DEFAULT_UNLINK_DELAY_MS;
+    this.#unlinks = new DelayedUnlink(options.unlinkDelayMs ?? DEFAULT_UNLINK_DELAY_MS);
     this.#sweepTimer = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS).unref();
   }
 
@@ -217,16 +220,22 @@ export class DiskCacheStore implements CacheStore {
   }
 
   async delete(primaryKey: string, variantKey?: string): Promise<number> {
-    return this.#deleting('delete', () => this.#index.delete(primaryKey, variantKey, Date.now()));
+    this.#assertOpen('delete');
+    try {
+      const { files, live } = this.#index.delete(primaryKey, variantKey, Date.now());
+      this.#unlinkLater(files);
+      return live;
+    } catch (err) {
+      throw this.#failure('delete', err);
+    }
   }
 
   async purgePaths(patterns: readonly string[]): Promise<number> {
-    const parsed = patterns.map(parseInvalidationPath);
-    return this.#deleting('purgePaths', () => this.#index.purgePaths(parsed, Date.now()));
+    return this.#purge('purgePaths', patterns.map(parseInvalidationPath).map((p) => (now: number) => this.#index.purgePathBatch(p, now, PURGE_BATCH_ROWS)));
   }
 
   async purgeTags(tags: readonly string[]): Promise<number> {
-    return this.#deleting('purgeTags', () => this.#index.purgeTags(tags, Date.now()));
+    return this.#purge('purgeTags', [(now: number) => this.#index.purgeTagBatch(tags, now, PURGE_BATCH_ROWS)]);
   }
 
   /** Read from the index's running totals: every process's entries, exact once their writes commit. */
@@ -247,12 +256,7 @@ export class DiskCacheStore implements CacheStore {
     clearInterval(this.#sweepTimer);
     clearTimeout(this.#accessTimer);
     await this.#orphanSweep;
-    const pending = [...this.#unlinkTimers].flatMap(({ timer, files }) => {
-      clearTimeout(timer);
-      return files;
-    });
-    this.#unlinkTimers.clear();
-    await this.#unlinkAll(pending);
+    await this.#unlinks.flush();
     this.#index.close();
   }
 
@@ -334,16 +338,35 @@ export class DiskCacheStore implements CacheStore {
     }
   }
 
-  async #deleting(operation: string, run: () => { files: string[]; live: number }): Promise<number> {
-    if (this.#closed) throw new CacheStoreError(`The disk cache in ${this.#dir} is closed`, { dir: this.#dir, operation });
+  /** Runs each batch query until it deletes less than a full batch; resolves the live entries deleted. */
+  async #purge(operation: string, batches: readonly ((now: number) => { files: string[]; live: number; count: number })[]): Promise<number> {
+    this.#assertOpen(operation);
+    let live = 0;
     try {
-      const { files, live } = run();
-      this.#unlinkLater(files);
-      return live;
+      this.#index.bumpPurgeEpoch();
+      for (const batch of batches) {
+        for (;;) {
+          const result = batch(Date.now());
+          this.#unlinkLater(result.files);
+          live += result.live;
+          if (result.count < PURGE_BATCH_ROWS) break;
+          // Between batches this process serves, and other processes get the index's write lock.
+          await setImmediate();
+        }
+      }
     } catch (err) {
-      // A purge that did not happen must not look like one that found nothing.
-      throw new CacheStoreError(`The disk cache in ${this.#dir} could not ${operation}: ${(err as Error).message}`, { dir: this.#dir, operation }, { cause: err });
+      throw this.#failure(operation, err);
     }
+    return live;
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw new CacheStoreError(`The disk cache in ${this.#dir} is closed`, { dir: this.#dir, operation });
+  }
+
+  /** A delete or purge that did not happen must not look like one that found nothing. */
+  #failure(operation: string, err: unknown): CacheStoreError {
+    return new CacheStoreError(`The disk cache in ${this.#dir} could not ${operation}: ${(err as Error).message}`, { dir: this.#dir, operation }, { cause: err });
   }
 
   #recordAccess(id: number): void {
@@ -394,23 +417,7 @@ export class DiskCacheStore implements CacheStore {
   }
 
   #unlinkLater(files: readonly string[]): void {
-    if (files.length === 0) return;
-    if (this.#unlinkDelayMs === 0) {
-      void this.#unlinkAll(files);
-      return;
-    }
-    const pending = {
-      files,
-      timer: setTimeout(() => {
-        this.#unlinkTimers.delete(pending);
-        void this.#unlinkAll(files);
-      }, this.#unlinkDelayMs).unref(),
-    };
-    this.#unlinkTimers.add(pending);
-  }
-
-  async #unlinkAll(files: readonly string[]): Promise<void> {
-    await Promise.all(files.map((file) => rm(join(this.#bodiesDir, file), { force: true }).catch(() => undefined)));
+    if (files.length > 0) this.#unlinks.add(files.map((file) => join(this.#bodiesDir, file)));
   }
 
   /** Deletes body and temporary files that no index row names and that nothing wrote for ORPHAN_AGE_MS. */
