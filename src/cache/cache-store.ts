@@ -21,7 +21,10 @@ export interface CacheEntryMeta {
   readonly statusText: string;
   /** The stored response header list, flat: [name, value, name, value, …], names as received. */
   readonly headers: readonly string[];
-  /** The freshness policy's serialised state (ResponsePolicy.toObject()), opaque to the store. */
+  /**
+   * The freshness policy's serialised state (ResponsePolicy.toObject()), opaque to the store. It
+   * must survive JSON.stringify / JSON.parse: the disk store keeps it as JSON.
+   */
   readonly policy: unknown;
   /** When the entry was written (ms since the epoch). */
   readonly storedAtMs: number;
@@ -57,6 +60,12 @@ export interface CacheStoreStats {
   readonly sizeBytes: number;
 }
 
+/**
+ * A store's own failures (a busy index, a full disk) never fail a request: put and updateMeta
+ * resolve false and variants resolves [] (a miss), with a `warn` log line. delete, purgePaths and
+ * purgeTags reject with CacheStoreError (VERGE_ERR_CACHE_STORE), so an invalidation never reports a
+ * success it did not have. A body stream whose file was lost errors with that code.
+ */
 export interface CacheStore {
   /** `memory` or `disk`: shown in logs and the Cache-Status header's `detail`. */
   readonly kind: string;

@@ -51,6 +51,10 @@ export function presentError(err: unknown, options: ErrorPresentationOptions): E
       return { ...base, status: 413, cacheStatus: 'Error' };
     case 'VERGE_ERR_NO_BEHAVIOR':
       return { ...base, status: 404, cacheStatus: 'Error' };
+    // A cache store that failed an invalidation (errors/cache-errors.ts); on the request path a
+    // store failure is a miss and never reaches this point.
+    case 'VERGE_ERR_CACHE_STORE':
+      return { ...base, status: 503, cacheStatus: 'Error' };
     default:
       return { ...base, status: 500, cacheStatus: 'Error', logLevel: 'error' };
   }
