@@ -41,7 +41,7 @@ export function parseHttpDate(value: string | undefined, nowMs: number = Date.no
     return build(year, m[2]!, Number(m[1]), m[4]!, m[5]!, m[6]!);
   }
   m = ASCTIME_DATE.exec(text);
-  if (m !== null) return build(Number(m[7]), m[1]!, Number(m[2]!.trim()), m[3]!, m[4]!, m[5]!);
+  if (m !== null) return build(Number(m[6]), m[1]!, Number(m[2]!.trim()), m[3]!, m[4]!, m[5]!);
   return undefined;
 }
 
