@@ -123,7 +123,8 @@ export class ResponsePolicy {
 
   /**
    * How the stored response may be used for `req` at `nowMs` (RFC 9111 §4.2, §4.2.4; RFC 5861).
-   * The request's no-cache (or Pragma: no-cache without Cache-Control, §5.4), max-age and
+   * The request's no-cache (or Pragma: no-cache when it has no Cache-Control: RFC 7234 §5.4's rule,
+   * which RFC 9111 §5.4 deprecates but HTTP/1.0 clients still rely on), max-age and
    * min-fresh can only make it stale; its max-stale lets a stale response count as fresh, unless
    * the response forbids serving it stale. must-revalidate and its kin matter only once stale.
    */
@@ -161,6 +162,15 @@ export class ResponsePolicy {
     if (this.#s.noStale) return false;
     const requestSieS = deltaSeconds(parseCacheControl(fieldValue(req.headers, 'cache-control')).get('stale-if-error')) ?? 0;
     return stalenessMs < Math.max(this.#s.sieS, requestSieS) * 1000;
+  }
+
+  /**
+   * Whether the response lets itself be served stale at all (no must-revalidate, proxy-revalidate,
+   * s-maxage or no-cache). RFC 9111 §4.2.4 lets a cache that cannot reach the origin serve such a
+   * response stale even without stale-if-error; staleIfError() is the stricter, explicit window.
+   */
+  staleAllowed(): boolean {
+    return !this.#s.noStale;
   }
 
   /**

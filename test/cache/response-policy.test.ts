@@ -125,12 +125,17 @@ describe('must-revalidate and its kin matter only once stale', () => {
     expect(p.staleIfError(GET, T0 + 30 * S)).toBe(true);
     expect(p.staleIfError(GET, T0 + 61 * S)).toBe(false);
     expect(p.staleIfError(withHeaders('Cache-Control', 'stale-if-error=600'), T0 + 61 * S)).toBe(false);
+    expect(p.staleAllowed()).toBe(false);
   });
   test('without them a stale response may be served under max-stale', () => {
     const p = mustStore(['Cache-Control', 'max-age=60']);
     expect(stateAt(p, T0 + 100 * S, withHeaders('Cache-Control', 'max-stale=1000'))).toBe('fresh');
     expect(stateAt(p, T0 + 100 * S, withHeaders('Cache-Control', 'max-stale'))).toBe('fresh');
     expect(stateAt(p, T0 + 100 * S, withHeaders('Cache-Control', 'max-stale=10'))).toBe('stale');
+    expect(p.staleAllowed()).toBe(true);
+  });
+  test('no-cache forbids serving stale too', () => {
+    expect(mustStore(['Cache-Control', 'no-cache', 'ETag', '"v"']).staleAllowed()).toBe(false);
   });
 });
 
