@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { xCacheValue, type CacheStatus } from '../cache/cache-status.ts';
+import { Readable, pipeline } from 'node:stream';
+import { cacheStatusValue, xCacheValue, type CacheStatus, type CacheStatusMember } from '../cache/cache-status.ts';
+import { cacheKey, normaliseAcceptEncoding, type ContentCoding } from '../cache/cache-key.ts';
+import type { ByteRange, CacheEntry } from '../cache/cache-store.ts';
+import { cacheTags } from '../cache/cache-tags.ts';
+import { compressedHeaders, compressionFor, createCompressor } from '../cache/compression.ts';
+import type { HttpCache } from '../cache/http-cache.ts';
+import { ResponsePolicy, variantKey, type PolicyRequest } from '../cache/response-policy.ts';
+import { isNotModified, notModifiedHeaders, rangeAnswer } from '../cache/viewer-conditionals.ts';
 import type { BehaviorConfig, OriginConfig, VergeConfig } from '../config/types.ts';
 import { errorBody, presentError } from '../errors/error-response.ts';
 import { NoBehaviorError } from '../errors/request-errors.ts';
@@ -20,14 +28,65 @@ export interface LifecycleOptions {
   readonly hooks: HookRunner;
   readonly origins: OriginClient;
   readonly logger: Logger;
+  /** The node's HTTP cache; without one every request goes to the origin. */
+  readonly cache?: HttpCache | undefined;
 }
 
-/** A response ready to go to the viewer: from the origin (body unread) or from a function (body in hand). */
+/**
+ * A response on its way to the viewer. Its body is one of: the origin's, unread (`origin`); bytes in
+ * hand (`body`: a function generated or replaced it); a stream (`stream`: through the cache's tee or a
+ * compressor); or a stored entry (`entry`: read when sent, whole or one range).
+ */
 interface PendingResponse {
   response: EdgeResponse;
-  /** Set when a function generated or replaced the body. */
   body: Buffer | undefined;
   origin: OriginResponse | undefined;
+  stream?: Readable | undefined;
+  /** The stream's length when known (Content-Length); chunked otherwise. */
+  streamLength?: number | undefined;
+  entry?: CacheEntry | undefined;
+  /** The part of the entry to send (a 206 answer). */
+  range?: ByteRange | undefined;
+}
+
+/** One viewer exchange as the cache step sees it. */
+interface Exchange {
+  /** The viewer's request stream (its body goes upstream); undefined for a background refresh. */
+  readonly req: IncomingMessage | undefined;
+  readonly record: RequestRecord;
+  readonly behavior: BehaviorConfig;
+  readonly origin: OriginConfig;
+  /** The request as viewer-request left it: what the cache key, Vary and viewer-response see. */
+  readonly viewerRequest: EdgeRequest;
+  readonly bufferedBody: Buffer | undefined;
+}
+
+/** What the cache step produced: the response, its outcome, and its Cache-Status member. */
+interface Served {
+  readonly pending: PendingResponse;
+  readonly status: CacheStatus;
+  readonly member: CacheStatusMember;
+  /** Answer the viewer's If-None-Match / If-Modified-Since / Range from this response (it is a full one). */
+  readonly answerConditionals: boolean;
+}
+
+interface Forwarded {
+  readonly pending: PendingResponse;
+  /** origin-request generated it (no origin contacted). */
+  readonly generated: boolean;
+}
+
+interface CachePlan {
+  readonly key: string;
+  readonly coding: ContentCoding;
+  readonly policyRequest: PolicyRequest;
+  /** The viewer asked for a range: the origin answers it, nothing is stored. */
+  readonly ranged: boolean;
+  /**
+   * The request headers a stored Vary is matched against: Accept-Encoding as the key normalised it,
+   * so `Vary: Accept-Encoding` on a compressed entry matches every viewer whose coding is the same.
+   */
+  readonly varyHeaders: readonly string[];
 }
 
 // RFC 9110 §6.4.1: responses to HEAD, and 1xx/204/304 responses, never carry content.
@@ -37,14 +96,15 @@ function mayHaveBody(method: string, status: number): boolean {
 
 /**
  * CloudFront's request lifecycle for one request (docs/lifecycle.md):
- * viewer-request → [cache: always a miss until the cache issue] → origin-request → origin →
- * origin-response → viewer-response → viewer. Each hook runs only if a function is associated.
+ * viewer-request → cache lookup → [miss or revalidation: origin-request → origin → origin-response →
+ * cache store] → viewer-response → viewer. Each hook runs only if a function is associated.
  */
 export class RequestLifecycle {
   private readonly config: VergeConfig;
   private readonly hooks: HookRunner;
   private readonly origins: OriginClient;
   private readonly logger: Logger;
+  private readonly cache: HttpCache | undefined;
   private readonly originsById: ReadonlyMap<string, OriginConfig>;
   private readonly defaultOrigins: ReadonlyMap<string, CfCustomOrigin>;
   /** CloudFront: `Via: 1.1 d111111abcdef8.cloudfront.net (CloudFront)`. */
@@ -55,6 +115,7 @@ export class RequestLifecycle {
     this.hooks = options.hooks;
     this.origins = options.origins;
     this.logger = options.logger;
+    this.cache = options.cache;
     this.originsById = new Map(options.config.origins.map((o) => [o.id, o]));
     // Built once per origin: nothing mutates it (a function's change to the origin is a new object).
     this.defaultOrigins = new Map(options.config.origins.map((o) => [o.id, RequestLifecycle.defaultOrigin(o)]));
@@ -118,7 +179,8 @@ export class RequestLifecycle {
       const result = await this.hooks.runRequestHook('viewer-request', viewerRequestFn, request, record.requestId);
       if (result.kind === 'response') {
         // A response generated at viewer-request goes straight back: no cache, no viewer-response.
-        this.send(req, res, record, { response: result.response, body: result.body, origin: undefined }, result.generated ?? 'LambdaGeneratedResponse');
+        const generated = result.generated ?? 'LambdaGeneratedResponse';
+        this.send(req, res, record, { response: result.response, body: result.body, origin: undefined }, generated, { detail: 'viewer-request' });
         return;
       }
       request = result.request;
@@ -131,74 +193,336 @@ export class RequestLifecycle {
     // the request functions whose association has includeBody, never to origin-request without it nor
     // to response events.
     ({ request, body: bufferedBody } = takeBody(request, bufferedBody));
-    const viewerRequest = request;
+    const ctx: Exchange = {
+      req,
+      record,
+      behavior,
+      origin: originOverride ?? this.originsById.get(behavior.originId)!,
+      viewerRequest: request,
+      bufferedBody,
+    };
 
-    // Cache lookup goes here (a later issue); until then every request is a miss.
-
-    const origin = originOverride ?? this.originsById.get(behavior.originId)!;
-    request = this.toOriginRequest(request, origin);
-    let pending: PendingResponse | undefined;
-    let generated = false;
-    const originRequestFn = fns['origin-request'];
-    if (originRequestFn !== undefined) {
-      if (originRequestFn.includeBody) request.body = eventBody('origin-request', bufferedBody ?? Buffer.alloc(0));
-      const result = await this.hooks.runRequestHook('origin-request', originRequestFn, request, record.requestId);
-      if (result.kind === 'response') {
-        // Generated at origin-request: CloudFront caches it and skips origin-response.
-        pending = { response: result.response, body: result.body, origin: undefined };
-        generated = true;
-      } else {
-        ({ request, body: bufferedBody } = takeBody(result.request, bufferedBody));
-      }
-    }
-
+    const served = this.cache === undefined ? await this.forwardUncached(ctx, request, { fwd: 'bypass' }) : await this.serve(ctx);
+    const pending = served.pending;
     try {
-      if (!generated) {
-        const originResponse = await this.fetchOrigin(req, request, origin, bufferedBody);
-        pending = {
-          response: {
-            status: String(originResponse.status),
-            statusDescription: originResponse.statusText,
-            headers: stripHopByHop(originResponse.rawHeaders),
-          },
-          body: undefined,
-          origin: originResponse,
-        };
-        const originResponseFn = fns['origin-response'];
-        if (originResponseFn !== undefined) {
-          const result = await this.hooks.runResponseHook('origin-response', originResponseFn, request, pending.response, record.requestId);
-          pending.response = result.response;
-          if (result.body !== undefined) {
-            originResponse.discard();
-            pending.body = result.body;
-            pending.origin = undefined;
-          }
-        }
-      }
-
-      // Cache store goes here (a later issue).
-
-      pending!.response.headers.push('Via', this.via);
+      const headers = pending.response.headers;
+      // Targeted cache fields are for this cache only (RFC 9213 §2; Surrogate-Control likewise).
+      removeHeader(headers, 'cdn-cache-control');
+      removeHeader(headers, 'surrogate-control');
+      // Age on every response (RFC 9111 §5.1): 0 for one fresh from the origin.
+      if (headerValue(headers, 'age') === undefined) headers.push('Age', '0');
+      headers.push('Via', this.via);
       const viewerResponseFn = fns['viewer-response'];
       // CloudFront skips viewer-response when the origin (or origin-response) answered with an error.
-      if (viewerResponseFn !== undefined && Number(pending!.response.status) < 400) {
-        const before = pending!.response;
-        const result = await this.hooks.runResponseHook('viewer-response', viewerResponseFn, viewerRequest, before, record.requestId);
-        pending!.response = result.response;
+      if (viewerResponseFn !== undefined && Number(pending.response.status) < 400) {
+        const result = await this.hooks.runResponseHook('viewer-response', viewerResponseFn, request, pending.response, record.requestId);
+        pending.response = result.response;
         if (result.body !== undefined) {
-          pending!.origin?.discard();
-          pending!.origin = undefined;
-          pending!.body = result.body;
+          dropBody(pending);
+          pending.body = result.body;
         }
       }
-      this.send(req, res, record, pending!, generated ? 'LambdaGeneratedResponse' : 'Miss');
+      if (served.answerConditionals) answerViewerConditionals(request, pending);
+      this.send(req, res, record, pending, served.status, served.member);
     } catch (err) {
       // A function failed (or the response could not be sent) after the origin answered: drop the
       // unread body, or the paused response would hold its origin connection forever (and undici's
       // pool.close() would wait for it at shutdown).
-      pending?.origin?.discard();
+      dropBody(pending);
       throw err;
     }
+  }
+
+  /** The cache step for one request (docs/cache.md): a hit, a revalidation, or a miss that may be stored. */
+  private async serve(ctx: Exchange): Promise<Served> {
+    const cache = this.cache!;
+    const { viewerRequest, behavior } = ctx;
+    const method = viewerRequest.method;
+    if (method !== 'GET' && method !== 'HEAD') {
+      const served = await this.forwardUncached(ctx, viewerRequest, { fwd: 'method' });
+      // RFC 9111 §4.4: a successful unsafe request invalidates what the cache holds for its URI.
+      const status = Number(served.pending.response.status);
+      if (method !== 'OPTIONS' && method !== 'TRACE' && status >= 200 && status < 400) await this.invalidateAfterUnsafe(ctx, served.pending.response.headers);
+      return served;
+    }
+    const policy = behavior.cachePolicy;
+    // CachingDisabled: MaxTTL 0 means CloudFront caches nothing for the behavior.
+    if (policy.maxTtlS === 0) return this.forwardUncached(ctx, viewerRequest, { fwd: 'bypass' });
+
+    const coding = normaliseAcceptEncoding(policy, headerValue(viewerRequest.headers, 'accept-encoding'));
+    const key = cacheKey(policy, viewerRequest, coding);
+    const plan: CachePlan = {
+      key,
+      coding,
+      policyRequest: policyRequest(viewerRequest),
+      ranged: headerValue(viewerRequest.headers, 'range') !== undefined,
+      varyHeaders: policy.enableAcceptEncodingBrotli || policy.enableAcceptEncodingGzip ? normalisedHeaders(viewerRequest.headers, coding) : viewerRequest.headers,
+    };
+    let found = await cache.find(key, plan.varyHeaders);
+    let collapsed = false;
+    if (found.entry === undefined && !plan.ranged && (await cache.awaitFlight(key))) {
+      collapsed = true;
+      found = await cache.find(key, plan.varyHeaders);
+    }
+    const entry = found.entry;
+    if (entry === undefined) return this.miss(ctx, plan, { fwd: found.miss, collapsed });
+
+    const stored = ResponsePolicy.fromObject(entry.meta.policy);
+    const freshness = stored.freshness(plan.policyRequest, Date.now());
+    if (freshness.state !== 'stale') {
+      const revalidating = freshness.state === 'stale-while-revalidate';
+      if (revalidating) this.refreshInBackground(ctx, plan, entry, stored);
+      return fromEntry(entry, stored, 'Hit', {
+        hit: true,
+        ttlS: freshness.ttlS - freshness.ageS,
+        collapsed,
+        ...(revalidating ? { detail: 'stale-while-revalidate' } : {}),
+      });
+    }
+    return this.revalidate(ctx, plan, entry, stored);
+  }
+
+  /** No usable entry: fetch from the origin (leading the key's flight) and store what may be stored. */
+  private async miss(ctx: Exchange, plan: CachePlan, member: CacheStatusMember): Promise<Served> {
+    const cache = this.cache!;
+    // A HEAD or a range request fetches only part of the response: it is passed on and not stored.
+    if (ctx.viewerRequest.method !== 'GET' || plan.ranged) {
+      const served = await this.forwardUncached(ctx, toOriginBound(ctx.viewerRequest, plan.coding, false), member);
+      return { ...served, answerConditionals: false };
+    }
+    const flight = cache.lead(plan.key);
+    try {
+      const requestTimeMs = Date.now();
+      const fwd = await this.forward(ctx, toOriginBound(ctx.viewerRequest, plan.coding, true));
+      const storing = this.storeResponse(ctx, plan, fwd, requestTimeMs, undefined);
+      if (storing.stored === undefined) cache.pass(plan.key);
+      if (flight !== undefined) {
+        if (storing.stored === undefined) flight.done();
+        else void storing.stored.finally(() => flight.done());
+      }
+      return {
+        pending: storing.pending,
+        status: fwd.generated ? 'LambdaGeneratedResponse' : 'Miss',
+        member: { ...member, fwdStatus: Number(fwd.pending.response.status), stored: storing.stored !== undefined },
+        answerConditionals: true,
+      };
+    } catch (err) {
+      flight?.done();
+      throw err;
+    }
+  }
+
+  /** A stale entry: ask the origin whether it still holds (RFC 9111 §4.3), or serve it stale on error. */
+  private async revalidate(ctx: Exchange, plan: CachePlan, entry: CacheEntry, stored: ResponsePolicy): Promise<Served> {
+    const cache = this.cache!;
+    const staleOnError = (fwdStatus: number | undefined): Served | undefined =>
+      stored.staleIfError(plan.policyRequest, Date.now())
+        ? fromEntry(entry, stored, 'Hit', { fwd: 'stale', ...(fwdStatus === undefined ? {} : { fwdStatus }), ttlS: stored.freshness(plan.policyRequest, Date.now()).ttlS - stored.freshness(plan.policyRequest, Date.now()).ageS, detail: 'stale-if-error' })
+        : undefined;
+    if (ctx.viewerRequest.method !== 'GET') {
+      // HEAD: a full GET revalidation would fetch a body nobody reads; pass it on.
+      return { ...(await this.forwardUncached(ctx, toOriginBound(ctx.viewerRequest, plan.coding, false), { fwd: 'stale' })), answerConditionals: false };
+    }
+    const flight = cache.lead(plan.key);
+    try {
+      const requestTimeMs = Date.now();
+      const bound = toOriginBound(ctx.viewerRequest, plan.coding, true);
+      let fwd: Forwarded;
+      try {
+        fwd = await this.forward(ctx, { ...bound, headers: stored.revalidationHeaders({ ...plan.policyRequest, headers: bound.headers }) });
+      } catch (err) {
+        const stale = isOriginFailure(err) ? staleOnError(undefined) : undefined;
+        if (stale === undefined) throw err;
+        this.logger.warn({ type: 'stale-if-error', requestId: ctx.record.requestId, code: (err as VergeError).code }, 'The origin failed; serving the stale cached response');
+        flight?.done();
+        return stale;
+      }
+      const status = Number(fwd.pending.response.status);
+      if (status === 304 && !fwd.generated) {
+        dropBody(fwd.pending);
+        const refreshed = await this.applyNotModified(plan, entry, stored, fwd.pending.response.headers, requestTimeMs);
+        flight?.done();
+        const fresh = refreshed.policy.freshness(plan.policyRequest, Date.now());
+        return fromEntry(refreshed.entry, refreshed.policy, 'RefreshHit', { fwd: 'stale', fwdStatus: 304, ttlS: fresh.ttlS - fresh.ageS });
+      }
+      if (status >= 500 && !fwd.generated) {
+        const stale = staleOnError(status);
+        if (stale !== undefined) {
+          dropBody(fwd.pending);
+          flight?.done();
+          return stale;
+        }
+      }
+      const storing = this.storeResponse(ctx, plan, fwd, requestTimeMs, undefined);
+      if (flight !== undefined) {
+        if (storing.stored === undefined) flight.done();
+        else void storing.stored.finally(() => flight.done());
+      }
+      // Not storable any more: the old entry must not be served again (RFC 9111 §4.3.3 replaces it).
+      if (storing.stored === undefined) await cache.store.delete(plan.key, entry.meta.variantKey);
+      return {
+        pending: storing.pending,
+        status: fwd.generated ? 'LambdaGeneratedResponse' : 'Miss',
+        member: { fwd: 'stale', fwdStatus: status, stored: storing.stored !== undefined },
+        answerConditionals: true,
+      };
+    } catch (err) {
+      flight?.done();
+      throw err;
+    }
+  }
+
+  /** stale-while-revalidate: the viewer already has the stale response; refresh it once, off its path. */
+  private refreshInBackground(ctx: Exchange, plan: CachePlan, entry: CacheEntry, stored: ResponsePolicy): void {
+    const cache = this.cache!;
+    if (!cache.beginRefresh(plan.key)) return;
+    const refresh = async (): Promise<void> => {
+      const requestTimeMs = Date.now();
+      const bound = toOriginBound(ctx.viewerRequest, plan.coding, true);
+      // The viewer's request body (if any) belongs to the viewer's exchange, not to this one.
+      const fwd = await this.forward({ ...ctx, req: undefined }, { ...bound, method: 'GET', headers: stored.revalidationHeaders({ ...plan.policyRequest, headers: bound.headers }) });
+      if (Number(fwd.pending.response.status) === 304 && !fwd.generated) {
+        dropBody(fwd.pending);
+        await this.applyNotModified(plan, entry, stored, fwd.pending.response.headers, requestTimeMs);
+        return;
+      }
+      const storing = this.storeResponse(ctx, plan, fwd, requestTimeMs, 'background');
+      if (storing.stored !== undefined) await storing.stored;
+      else dropBody(storing.pending);
+    };
+    refresh()
+      .catch((err: unknown) => {
+        this.logger.warn({ type: 'cache-refresh-error', requestId: ctx.record.requestId, key: plan.key, err: err instanceof Error ? err.message : String(err) }, 'A background revalidation failed');
+      })
+      .finally(() => cache.endRefresh(plan.key));
+  }
+
+  /** Merges a 304's headers into the stored entry (RFC 9111 §4.3.4) and writes them back. */
+  private async applyNotModified(plan: CachePlan, entry: CacheEntry, stored: ResponsePolicy, headers: readonly string[], requestTimeMs: number): Promise<{ entry: CacheEntry; policy: ResponsePolicy }> {
+    const merged = stored.revalidated(plan.policyRequest, { status: 304, headers }, requestTimeMs, Date.now());
+    const meta = { headers: merged.headers, policy: merged.policy.toObject(), expiresAtMs: merged.policy.expiresAtMs(), tags: cacheTags(merged.headers) };
+    await this.cache!.store.updateMeta(plan.key, entry.meta.variantKey, meta);
+    return { entry: { meta: { ...entry.meta, ...meta }, body: (range) => entry.body(range) }, policy: merged.policy };
+  }
+
+  /**
+   * Compresses for the viewer when the behavior asks (CloudFront's "Compress objects automatically"),
+   * then stores the response if RFC 9111 and the TTL bounds allow. `stored` is undefined when nothing
+   * is being stored. With `background`, nobody reads the body but the store.
+   */
+  private storeResponse(ctx: Exchange, plan: CachePlan, fwd: Forwarded, requestTimeMs: number, background: 'background' | undefined): { pending: PendingResponse; stored: Promise<boolean> | undefined } {
+    const pending = fwd.pending;
+    const status = Number(pending.response.status);
+    if (ctx.behavior.compress && plan.coding !== 'identity') {
+      const coding = compressionFor(plan.coding, pending.response.headers, status);
+      if (coding !== undefined) {
+        const source = bodyStream(pending);
+        pending.response.headers = compressedHeaders(pending.response.headers, coding);
+        pending.stream = source.pipe(createCompressor(coding));
+        source.on('error', (err) => pending.stream!.destroy(err));
+        pending.streamLength = undefined;
+      }
+    }
+    const policy = ResponsePolicy.forResponse(plan.policyRequest, { status, headers: pending.response.headers }, ctx.behavior.cachePolicy, requestTimeMs, Date.now());
+    if (policy === undefined) return { pending, stored: undefined };
+    const names = policy.varyNames();
+    if (names === '*') return { pending, stored: undefined };
+    const headers = policy.storedHeaders();
+    const meta = {
+      primaryKey: plan.key,
+      variantKey: variantKey(names, plan.varyHeaders),
+      path: ctx.viewerRequest.uri,
+      tags: cacheTags(headers),
+      status,
+      statusText: pending.response.statusDescription,
+      headers,
+      policy: policy.toObject(),
+      storedAtMs: Date.now(),
+      expiresAtMs: policy.expiresAtMs(),
+    };
+    const cache = this.cache!;
+    if (pending.stream === undefined && pending.origin === undefined) {
+      // A body in hand: generated at origin-request, or replaced by origin-response.
+      return { pending, stored: cache.put(meta, Readable.from([pending.body ?? Buffer.alloc(0)])) };
+    }
+    const source = bodyStream(pending);
+    if (background !== undefined) return { pending: { ...pending, stream: undefined, origin: undefined }, stored: cache.put(meta, source) };
+    const { viewer, stored } = cache.storeWhileSending(meta, source);
+    pending.stream = viewer;
+    pending.origin = undefined;
+    return { pending, stored };
+  }
+
+  /** RFC 9111 §4.4: the target URI and same-origin Location / Content-Location are invalidated. */
+  private async invalidateAfterUnsafe(ctx: Exchange, responseHeaders: readonly string[]): Promise<void> {
+    const paths = [ctx.viewerRequest.uri];
+    const host = headerValue(ctx.viewerRequest.headers, 'host');
+    for (const name of ['location', 'content-location']) {
+      const value = headerValue(responseHeaders, name);
+      if (value === undefined) continue;
+      try {
+        const target = new URL(value, `http://${host ?? 'verge.invalid'}${ctx.viewerRequest.uri}`);
+        // Only the same origin: another host's content is not ours to drop (§4.4).
+        if (host !== undefined && target.host === host) paths.push(target.pathname);
+      } catch {
+        // An unparseable Location invalidates nothing more.
+      }
+    }
+    try {
+      await this.cache!.invalidate({ paths });
+    } catch (err) {
+      this.logger.warn({ type: 'cache-store-error', code: 'VERGE_ERR_CACHE_STORE', requestId: ctx.record.requestId, err: String(err) }, 'Invalidation after an unsafe request failed');
+    }
+  }
+
+  /** Straight through to the origin (origin hooks included), nothing looked up or stored. */
+  private async forwardUncached(ctx: Exchange, request: EdgeRequest, member: CacheStatusMember): Promise<Served> {
+    const fwd = await this.forward(ctx, request);
+    const status: CacheStatus = fwd.generated ? 'LambdaGeneratedResponse' : 'Miss';
+    return { pending: fwd.pending, status, member: { ...member, fwdStatus: Number(fwd.pending.response.status) }, answerConditionals: false };
+  }
+
+  /** origin-request → origin → origin-response: what runs on a miss or a revalidation. */
+  private async forward(ctx: Exchange, viewerBound: EdgeRequest): Promise<Forwarded> {
+    const fns = ctx.behavior.functions;
+    let request = this.toOriginRequest(viewerBound, ctx.origin);
+    let body = ctx.bufferedBody;
+    const originRequestFn = fns['origin-request'];
+    if (originRequestFn !== undefined) {
+      if (originRequestFn.includeBody) request.body = eventBody('origin-request', body ?? Buffer.alloc(0));
+      const result = await this.hooks.runRequestHook('origin-request', originRequestFn, request, ctx.record.requestId);
+      if (result.kind === 'response') {
+        // Generated at origin-request: CloudFront caches it and skips origin-response.
+        return { pending: { response: result.response, body: result.body, origin: undefined }, generated: true };
+      }
+      ({ request, body } = takeBody(result.request, body));
+    }
+    const originResponse = await this.fetchOrigin(ctx.req, request, ctx.origin, body);
+    const pending: PendingResponse = {
+      response: {
+        status: String(originResponse.status),
+        statusDescription: originResponse.statusText,
+        headers: stripHopByHop(originResponse.rawHeaders),
+      },
+      body: undefined,
+      origin: originResponse,
+    };
+    try {
+      const originResponseFn = fns['origin-response'];
+      if (originResponseFn !== undefined) {
+        const result = await this.hooks.runResponseHook('origin-response', originResponseFn, request, pending.response, ctx.record.requestId);
+        pending.response = result.response;
+        if (result.body !== undefined) {
+          originResponse.discard();
+          pending.body = result.body;
+          pending.origin = undefined;
+        }
+      }
+    } catch (err) {
+      originResponse.discard();
+      throw err;
+    }
+    return { pending, generated: false };
   }
 
   private match(uri: string): BehaviorConfig | undefined {
@@ -245,7 +569,7 @@ export class RequestLifecycle {
     });
   }
 
-  private fetchOrigin(req: IncomingMessage, request: EdgeRequest, origin: OriginConfig, body: Buffer | undefined): Promise<OriginResponse> {
+  private fetchOrigin(req: IncomingMessage | undefined, request: EdgeRequest, origin: OriginConfig, body: Buffer | undefined): Promise<OriginResponse> {
     const custom = request.origin!;
     const headers = request.headers.slice();
     // Expect: 100-continue was met at this hop: Node's server answered 100 Continue to the viewer before
@@ -275,24 +599,20 @@ export class RequestLifecycle {
         method: request.method,
         path: custom.path + request.uri + (request.querystring === '' ? '' : `?${request.querystring}`),
         headers,
-        body: body ?? (hasRequestBody(req) ? req : null),
+        body: body ?? (req !== undefined && hasRequestBody(req) ? req : null),
       },
     );
   }
 
-  private send(req: IncomingMessage, res: ServerResponse, record: RequestRecord, pending: PendingResponse, cacheStatus: CacheStatus): void {
+  private send(req: IncomingMessage, res: ServerResponse, record: RequestRecord, pending: PendingResponse, cacheStatus: CacheStatus, member: CacheStatusMember): void {
     const { response } = pending;
     const status = Number(response.status);
     record.status = status;
     record.cacheStatus = cacheStatus;
     const raw = response.headers.slice();
     const withBody = mayHaveBody(req.method ?? 'GET', status);
-    if (pending.origin === undefined) {
-      // A body from a function: its length is ours to state, whatever the headers said.
-      removeHeader(raw, 'content-length');
-      removeHeader(raw, 'transfer-encoding');
-      if (status !== 204 && status !== 304) raw.push('Content-Length', String(pending.body?.length ?? 0));
-    } else {
+    let length: number | undefined;
+    if (pending.origin !== undefined) {
       // The origin's body goes out unchanged, so its framing stays the origin's: a Content-Length a
       // function changed would disagree with the bytes sent and corrupt the connection (RFC 9112 §6.3).
       const sent = headerValue(pending.origin.rawHeaders, 'content-length');
@@ -300,29 +620,50 @@ export class RequestLifecycle {
         removeHeader(raw, 'content-length');
         if (sent !== undefined) raw.push('Content-Length', sent);
       }
+    } else {
+      // A body we hold, stream or read from the store: its length is ours to state.
+      removeHeader(raw, 'content-length');
+      removeHeader(raw, 'transfer-encoding');
+      if (pending.entry !== undefined) length = pending.range === undefined ? pending.entry.meta.bodySize : pending.range.end - pending.range.start + 1;
+      else if (pending.stream !== undefined) length = pending.streamLength;
+      else length = pending.body?.length ?? 0;
+      // 304 and 204 carry no Content-Length of their own (RFC 9110 §8.6); HEAD states the GET's.
+      if (length !== undefined && status !== 204 && status !== 304) raw.push('Content-Length', String(length));
     }
     raw.push('X-Cache', xCacheValue(cacheStatus), 'X-Verge-Request-Id', record.requestId);
+    // RFC 9211 §2: each cache appends its member after those of caches nearer the origin.
+    const upstream = headerValue(raw, 'cache-status');
+    if (upstream !== undefined) setHeader(raw, 'Cache-Status', `${upstream.replaceAll('\n', ', ')}, ${cacheStatusValue(member)}`);
+    else raw.push('Cache-Status', cacheStatusValue(member));
     try {
       res.writeHead(status, response.statusDescription || undefined, raw);
     } catch (err) {
       // Node refused a header the origin sent (our validation covers what functions send).
-      pending.origin?.discard();
+      dropBody(pending);
       throw new VergeError('VERGE_ERR_ORIGIN_INVALID_RESPONSE', `The response could not be sent: ${(err as Error).message}`, 'system');
     }
     record.firstByteMs = performance.now();
+    if (!withBody) {
+      dropBody(pending);
+      res.end();
+      return;
+    }
     if (pending.origin !== undefined) {
-      if (!withBody) {
-        pending.origin.discard();
-        res.end();
-        return;
-      }
       pending.origin.pipeTo(res, (err) => {
         this.logger.warn({ type: 'origin-body-error', requestId: record.requestId, err: err.message }, 'The origin body failed mid-stream');
         res.destroy(err);
       });
       return;
     }
-    res.end(withBody ? pending.body : undefined);
+    const stream = pending.entry !== undefined ? pending.entry.body(pending.range) : pending.stream;
+    if (stream !== undefined) {
+      pipeline(stream, res, (err) => {
+        if (err === undefined || err === null || res.destroyed && !res.writableFinished && err.code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+        this.logger.warn({ type: 'body-stream-error', requestId: record.requestId, err: err.message }, 'A response body failed mid-stream');
+      });
+      return;
+    }
+    res.end(pending.body);
   }
 
   private fail(res: ServerResponse, record: RequestRecord, err: unknown): void {
@@ -356,3 +697,96 @@ function takeBody(request: EdgeRequest, buffered: Buffer | undefined): { request
   return { request: rest, body: upstreamBody(body, buffered) };
 }
 
+
+/** Drops whatever body the response had (the origin's connection is released, streams destroyed). */
+function dropBody(pending: PendingResponse): void {
+  pending.origin?.discard();
+  pending.stream?.destroy();
+  pending.origin = undefined;
+  pending.stream = undefined;
+  pending.entry = undefined;
+  pending.range = undefined;
+  pending.body = undefined;
+}
+
+/** The response's body as a stream (the origin's, or bytes in hand). */
+function bodyStream(pending: PendingResponse): Readable {
+  if (pending.stream !== undefined) return pending.stream;
+  if (pending.origin !== undefined) return pending.origin.toReadable();
+  return Readable.from([pending.body ?? Buffer.alloc(0)]);
+}
+
+/** A response served from a stored entry, with its headers as the viewer should see them (Age). */
+function fromEntry(entry: CacheEntry, policy: ResponsePolicy, status: CacheStatus, member: CacheStatusMember): Served {
+  return {
+    pending: {
+      response: { status: String(entry.meta.status), statusDescription: entry.meta.statusText, headers: policy.viewerHeaders(Date.now()) },
+      body: undefined,
+      origin: undefined,
+      entry,
+    },
+    status,
+    member,
+    answerConditionals: true,
+  };
+}
+
+/**
+ * The viewer's own preconditions and Range, answered from a full response (RFC 9110 §13, §14): a 304
+ * when it already holds this response, a 206 for one range of a stored body, a 416 past its end.
+ */
+function answerViewerConditionals(request: EdgeRequest, pending: PendingResponse): void {
+  const status = Number(pending.response.status);
+  if (status !== 200) return;
+  if (isNotModified(request.method, request.headers, pending.response.headers)) {
+    dropBody(pending);
+    pending.response = { status: '304', statusDescription: 'Not Modified', headers: notModifiedHeaders(pending.response.headers) };
+    return;
+  }
+  const entry = pending.entry;
+  if (entry === undefined) return;
+  const size = entry.meta.bodySize;
+  const answer = rangeAnswer(request.method, request.headers, pending.response.headers, status, size);
+  if (answer.kind === 'partial') {
+    pending.range = { start: answer.start, end: answer.end };
+    const headers = pending.response.headers.slice();
+    headers.push('Content-Range', `bytes ${answer.start}-${answer.end}/${size}`);
+    pending.response = { status: '206', statusDescription: 'Partial Content', headers };
+  } else if (answer.kind === 'unsatisfiable') {
+    dropBody(pending);
+    const headers = notModifiedHeaders(pending.response.headers);
+    headers.push('Content-Range', `bytes */${size}`);
+    pending.response = { status: '416', statusDescription: 'Range Not Satisfiable', headers };
+  }
+}
+
+const VIEWER_CONDITIONALS = ['if-none-match', 'if-modified-since', 'if-range', 'range'];
+
+/**
+ * The viewer's request as it goes to the origin from the cache step: Accept-Encoding normalised to
+ * the coding in the key (CloudFront forwards the normalised value), and on a cacheable miss without
+ * the viewer's own conditionals, so the origin sends the full response the cache can store.
+ */
+function toOriginBound(request: EdgeRequest, coding: ContentCoding, full: boolean): EdgeRequest {
+  const headers = request.headers.slice();
+  if (full) for (const name of VIEWER_CONDITIONALS) removeHeader(headers, name);
+  if (coding !== 'identity') setHeader(headers, 'Accept-Encoding', coding === 'br' ? 'br, gzip' : 'gzip');
+  return { ...request, headers };
+}
+
+/** The headers with Accept-Encoding replaced by the normalised coding (none for identity). */
+function normalisedHeaders(headers: readonly string[], coding: ContentCoding): string[] {
+  const out = headers.slice();
+  removeHeader(out, 'accept-encoding');
+  if (coding !== 'identity') out.push('Accept-Encoding', coding);
+  return out;
+}
+
+function policyRequest(request: EdgeRequest): PolicyRequest {
+  return { method: request.method, path: request.querystring === '' ? request.uri : `${request.uri}?${request.querystring}`, headers: request.headers };
+}
+
+/** The origin could not be reached or did not answer in time: what stale-if-error covers. */
+function isOriginFailure(err: unknown): boolean {
+  return err instanceof VergeError && (err.code === 'VERGE_ERR_ORIGIN_UNREACHABLE' || err.code === 'VERGE_ERR_ORIGIN_TIMEOUT');
+}

@@ -10,6 +10,8 @@ import { FunctionRuntime } from '../runtime/function-runtime.ts';
 import { OriginClient } from './origin-client.ts';
 import { openKeyValueStores } from '../kvs/kvs-directory.ts';
 import { prepareSandbox } from '../runtime/sandbox/sandbox.ts';
+import { HttpCache } from '../cache/http-cache.ts';
+import { openCacheStore } from '../cache/open-cache-store.ts';
 
 export interface EdgeNodeOptions {
   readonly logger?: Logger;
@@ -35,6 +37,8 @@ export interface EdgeNode {
   readonly runtime: FunctionRuntime;
   readonly registry: FunctionRegistry;
   readonly logger: Logger;
+  /** The node's HTTP cache (invalidation goes through it). */
+  readonly cache: HttpCache;
   /** Stops accepting, lets in-flight requests finish (up to drainMs), then frees everything. */
   close(drainMs?: number): Promise<void>;
 }
@@ -60,7 +64,10 @@ export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOption
   if (config.functions.length > 0) prepareSandbox();
   const origins = new OriginClient();
   const hooks = new HookRunner(runtime, registry, logger, config.distribution);
-  const lifecycle = new RequestLifecycle({ config, hooks, origins, logger });
+  // An unusable cache directory stops startup (VERGE_ERR_CACHE_STORE) rather than every request.
+  const store = await openCacheStore(config.cache, logger);
+  const cache = new HttpCache(store, config.cache, logger);
+  const lifecycle = new RequestLifecycle({ config, hooks, origins, logger, cache });
 
   let inFlight = 0;
   let draining = false;
@@ -101,6 +108,7 @@ export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOption
       await closed;
       registry.close();
       runtime.close();
+      await cache.close();
       releaseStores();
       await origins.close();
       logger.info({ type: 'stopped' }, 'Verge edge node stopped');
@@ -108,5 +116,5 @@ export async function startEdgeNode(config: VergeConfig, options: EdgeNodeOption
     })();
     return closing;
   };
-  return { url, port, runtime, registry, logger, close };
+  return { url, port, runtime, registry, logger, cache, close };
 }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 
 type Controller = Dispatcher.DispatchController;
@@ -56,6 +57,26 @@ export class OriginResponse {
       if (!this.ended && !this.error) this.controller?.abort(new Error('viewer disconnected'));
     });
     this.attach(write, () => res.end(), onError);
+  }
+
+  /**
+   * The body as a Readable (for the cache's tee or a compressor), with back-pressure: the origin
+   * connection pauses while the stream's buffer is full. Destroying it aborts the transfer.
+   */
+  toReadable(): Readable {
+    const readable = new Readable({
+      read: () => this.controller?.resume(),
+      destroy: (err, callback) => {
+        if (!this.ended && !this.error) this.controller?.abort(err ?? new Error('body stream destroyed'));
+        callback(err);
+      },
+    });
+    this.attach(
+      (chunk) => readable.push(chunk),
+      () => readable.push(null),
+      (err) => readable.destroy(err),
+    );
+    return readable;
   }
 
   /** Reads the whole body (for a function or a cache), up to maxBytes; rejects past it. */

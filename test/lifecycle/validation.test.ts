@@ -89,7 +89,9 @@ beforeAll(async () => {
     functions: [fn('request-cases', caseTable('request', REQUEST_CASES)), fn('response-cases', caseTable('response', RESPONSE_CASES))],
     behaviors: [
       { pathPattern: '/viewer-request', originId: 'o', functions: { 'viewer-request': { name: 'request-cases' } } },
-      { pathPattern: '/origin-request', originId: 'o', functions: { 'origin-request': { name: 'request-cases' } } },
+      // CachingDisabled: on a cacheable miss the cache fetches the full response without the viewer's
+      // If-None-Match, so only a pass-through request shows origin-request the viewer's conditionals.
+      { pathPattern: '/origin-request', originId: 'o', cachePolicy: 'CachingDisabled', functions: { 'origin-request': { name: 'request-cases' } } },
       { pathPattern: '/origin-response', originId: 'o', functions: { 'origin-response': { name: 'response-cases' } } },
       { pathPattern: '/viewer-response', originId: 'o', functions: { 'viewer-response': { name: 'response-cases' } } },
     ],
