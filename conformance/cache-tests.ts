@@ -154,7 +154,8 @@ async function main(): Promise<void> {
   let origin: SuiteOrigin | undefined;
   let node: EdgeNode | undefined;
   const logFile = join(RESULTS_DIR, 'verge.log');
-  const logger = createLogger({ level: 'info', stream: createWriteStream(logFile) });
+  // VERGE_LOG_LEVEL as for `verge serve` (info: an access line per request, with its x-cache).
+  const logger = createLogger({ stream: createWriteStream(logFile) });
   let results: ResultSet;
   try {
     origin = await startSuiteOrigin();
