@@ -1,9 +1,20 @@
 // Bench origin: a small fixed response, as cheap as node:http allows. Prints its port on stdout.
+// Paths under /cacheable get the cache-hit scenario's response instead: a 1 KB body marked fresh for
+// an hour, so an edge with a cache serves it from the cache after the first request (bench/cache-hit.ts).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 const body = Buffer.from('x'.repeat(512));
-const server = createServer((_req, res) => {
+const cacheableBody = Buffer.from('c'.repeat(1024));
+/** Requests to /cacheable… seen so far: how many of an edge's requests were misses. */
+let cacheableRequests = 0;
+const server = createServer((req, res) => {
+  if (req.url?.startsWith('/cacheable')) {
+    cacheableRequests++;
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': cacheableBody.length, 'Cache-Control': 'max-age=3600' });
+    res.end(cacheableBody);
+    return;
+  }
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length, 'Cache-Control': 'max-age=60' });
   res.end(body);
 });
@@ -13,4 +24,5 @@ server.listen(0, '127.0.0.1', () => {
 });
 process.on('message', (msg) => {
   if (msg === 'cpu') process.send?.(process.cpuUsage());
+  if (msg === 'cacheable-requests') process.send?.(cacheableRequests);
 });

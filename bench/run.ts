@@ -1,11 +1,13 @@
 // `npm run bench`: the edge node's cost, measured side by side in one run on 127.0.0.1 only.
 //   (a) direct to origin   (b) Verge, no functions   (c) viewer-request + viewer-response
 //   (d) all four hooks      + cold start of 100 fresh function versions per runtime, RSS per warm isolate and with
-//   1,000 warm functions, + in-process warm-call micro-benchmarks (per event shape).
+//   1,000 warm functions, + in-process warm-call micro-benchmarks (per event shape), + cache-hit throughput
+//   with and without a viewer-response function against the origin directly (cache-hit.ts).
 // Every scenario runs twice a round: flat out (throughput) and at BENCH_FIXED_RPS (CPU at equal load).
 // Each load run is bounded (BENCH_DURATION_S seconds, BENCH_CONNECTIONS connections); scenarios are
 // interleaved over BENCH_ROUNDS rounds so drift on a shared machine hits them alike. See bench/README.md.
 import autocannon from 'autocannon';
+import { cacheHitBenchmark, cacheHitOnly, printCacheHit } from './cache-hit.ts';
 import { cpuMicros, startChild, stop, type Child } from './children.ts';
 import { coldStart } from './cold-start.ts';
 import { eventShapeBenchmark } from './event-shapes.ts';
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
     for (const key of ['a', 'b', 'c', 'd'] as const) fixed[key]!.push(await load(targets[key].url, targets[key].measured, DURATION_S, FIXED_RPS));
   }
   for (const e of edges.values()) await stop(e);
+  const cacheHit = await cacheHitBenchmark(origin, { warmupS: WARMUP_S, durationS: DURATION_S, connections: CONNECTIONS, rounds: ROUNDS });
 
   const colds = [];
   for (const runtime of RUNTIMES) {
@@ -147,6 +150,7 @@ async function main(): Promise<void> {
   for (const m of micro) console.log(`| micro: ${m.name} | ${fmt(m.cpuUsPerOp, 2)} µs CPU/op | ${m.target ?? ''} |`);
   for (const m of shapes) console.log(`| warm call, ${m.name} | ${fmt(m.cpuUsPerOp, 2)} µs CPU/op | |`);
 
+  printCacheHit(cacheHit);
   printWorkers(workers);
 }
 
@@ -179,5 +183,6 @@ async function workersOnly(): Promise<void> {
 }
 
 if (process.env.BENCH_ONLY === 'workers') await workersOnly();
+else if (process.env.BENCH_ONLY === 'cache') await cacheHitOnly({ warmupS: WARMUP_S, durationS: DURATION_S, connections: CONNECTIONS, rounds: ROUNDS });
 else await main();
 process.exit(0);

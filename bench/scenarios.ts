@@ -29,7 +29,32 @@ export function edgeConfig(scenario: Scenario, originPort: number): Record<strin
     listen: { host: '127.0.0.1', port: 0 },
     origins: [{ id: 'o', url: `http://127.0.0.1:${originPort}` }],
     functions: scenario === 'b' ? [] : functions,
-    behaviors: [{ pathPattern: '*', originId: 'o', functions: hooks[scenario] }],
+    // The origin marks its response fresh for 60 s: without CachingDisabled, (b)–(d) would measure cache
+    // hits once the node has a cache, not the proxy and hook path they are about (cache-hit.ts measures hits).
+    behaviors: [{ pathPattern: '*', originId: 'o', functions: hooks[scenario], cachePolicy: 'CachingDisabled' }],
+  };
+}
+
+/** The cache-hit scenario's edges: a cache in front of the origin's /cacheable, with or without a viewer-response function. */
+export type CacheHitScenario = 'cache' | 'cache+viewer-response';
+
+export function cacheHitConfig(scenario: CacheHitScenario, originPort: number): Record<string, unknown> {
+  const withFunction = scenario === 'cache+viewer-response';
+  return {
+    listen: { host: '127.0.0.1', port: 0 },
+    origins: [{ id: 'o', url: `http://127.0.0.1:${originPort}` }],
+    cache: { store: 'memory' },
+    // A small, realistic viewer-response function: adds six security headers to every response, hits included.
+    functions: withFunction ? [{ name: 'security-headers', code: fileURLToPath(new URL('../edge-functions/security-headers/index.js', import.meta.url)) }] : [],
+    behaviors: [
+      {
+        pathPattern: '*',
+        originId: 'o',
+        // CloudFront's usual policy for static content; the origin's max-age=3600 sets the TTL.
+        cachePolicy: 'CachingOptimized',
+        functions: withFunction ? { 'viewer-response': { name: 'security-headers' } } : {},
+      },
+    ],
   };
 }
 
@@ -61,8 +86,9 @@ export function coldStartConfig(originPort: number, count: number, runtime: Runt
     const file = join(dir, `f${i}.js`);
     writeFileSync(file, `${runtime.source}\n// version ${run} ${i}\n`);
     functions.push({ name: `f${i}`, code: file, ...runtime.functionFields });
-    behaviors.push({ pathPattern: `/cold/${i}`, originId: 'o', functions: { 'viewer-request': { name: `f${i}` } } });
+    // CachingDisabled: a warm request must pay the same origin fetch as the cold one it is compared with.
+    behaviors.push({ pathPattern: `/cold/${i}`, originId: 'o', functions: { 'viewer-request': { name: `f${i}` } }, cachePolicy: 'CachingDisabled' });
   }
-  behaviors.push({ pathPattern: '*', originId: 'o', functions: {} });
+  behaviors.push({ pathPattern: '*', originId: 'o', functions: {}, cachePolicy: 'CachingDisabled' });
   return { listen: { host: '127.0.0.1', port: 0 }, origins: [{ id: 'o', url: `http://127.0.0.1:${originPort}` }], functions, behaviors, ...extra };
 }
