@@ -5,7 +5,7 @@
  * are ResponsePolicy's (response-policy.ts); the lifecycle (pipeline/request-lifecycle.ts) decides
  * when each step runs, following CloudFront's hook rules.
  */
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import type { CacheConfig } from '../config/cache-config.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -34,6 +34,8 @@ export interface InvalidationRequest {
 const PASS_MS = 10_000;
 // Bytes the store's side of a tee may hold before the origin transfer waits for it.
 const STORE_BUFFER_BYTES = 1 << 20;
+// At most this long does a viewer's response end wait for its entry to be committed.
+const STORE_COMMIT_WAIT_MS = 1_000;
 
 export class HttpCache {
   readonly store: CacheStore;
@@ -123,7 +125,19 @@ export class HttpCache {
    * both are done with it; a body that breaks off is never stored (the store sees the error).
    */
   storeWhileSending(meta: Omit<CacheEntryMeta, 'bodySize'>, source: Readable): { viewer: Readable; stored: Promise<boolean> } {
-    const viewer = new PassThrough();
+    let stored!: Promise<boolean>;
+    // The viewer's last byte waits (briefly) for the entry to be written: a client that asks again
+    // as soon as it has the body finds it stored (read-your-writes, and what load tests expect).
+    const viewer = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => callback(null, chunk),
+      flush: (callback) => {
+        let timer: NodeJS.Timeout | undefined;
+        void Promise.race([stored, new Promise((resolve) => (timer = setTimeout(resolve, STORE_COMMIT_WAIT_MS)))]).then(() => {
+          clearTimeout(timer);
+          callback();
+        });
+      },
+    });
     const forStore = new PassThrough({ highWaterMark: STORE_BUFFER_BYTES });
     source.on('error', (err) => {
       viewer.destroy(err);
@@ -136,7 +150,7 @@ export class HttpCache {
       if (storeDone && viewer.destroyed && !source.readableEnded) source.destroy();
     };
     viewer.once('close', stopIfUnwanted);
-    const stored = this.put(meta, forStore).then((ok) => {
+    stored = this.put(meta, forStore).then((ok) => {
       storeDone = true;
       // A refused body (too large) stops feeding the store; the viewer keeps its stream.
       if (!ok && !forStore.destroyed) {

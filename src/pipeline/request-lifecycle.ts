@@ -445,7 +445,10 @@ export class RequestLifecycle {
       // A body in hand: generated at origin-request, or replaced by origin-response.
       return { pending, stored: cache.put(meta, Readable.from([pending.body ?? Buffer.alloc(0)])) };
     }
+    // The origin's body unchanged keeps its Content-Length (a compressed one has none yet).
+    const originLength = pending.stream === undefined && pending.origin !== undefined ? headerValue(pending.origin.rawHeaders, 'content-length') : undefined;
     const source = bodyStream(pending);
+    if (originLength !== undefined && /^\d+$/.test(originLength)) pending.streamLength = Number(originLength);
     if (background !== undefined) return { pending: { ...pending, stream: undefined, origin: undefined }, stored: cache.put(meta, source) };
     const { viewer, stored } = cache.storeWhileSending(meta, source);
     pending.stream = viewer;
