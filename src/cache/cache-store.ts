@@ -49,7 +49,9 @@ export interface CacheEntry {
   readonly meta: CacheEntryMeta;
   /**
    * A new stream of the body (or of one range of it). Each call makes a fresh stream; the entry's body
-   * stays readable after the entry is deleted or replaced until the stream ends.
+   * stays readable after the entry is deleted or replaced until the stream ends. Read it to its end
+   * or destroy() it: the disk store holds the body file open until then. Throws RangeError for a
+   * range that does not fit the body (an `end` past it is clamped).
    */
   body(range?: ByteRange): Readable;
 }
