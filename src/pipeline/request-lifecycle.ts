@@ -359,7 +359,11 @@ export class RequestLifecycle {
         else void storing.stored.finally(() => flight.done());
       }
       // Not storable any more: the old entry must not be served again (RFC 9111 §4.3.3 replaces it).
-      if (storing.stored === undefined) await cache.store.delete(plan.key, entry.meta.variantKey);
+      if (storing.stored === undefined) {
+        await cache.store.delete(plan.key, entry.meta.variantKey).catch((err: unknown) => {
+          this.logger.warn({ type: 'cache-store-error', code: 'VERGE_ERR_CACHE_STORE', requestId: ctx.record.requestId, err: String(err) }, 'A stale entry could not be deleted');
+        });
+      }
       return {
         pending: storing.pending,
         status: fwd.generated ? 'LambdaGeneratedResponse' : 'Miss',
