@@ -53,6 +53,8 @@ interface PendingResponse {
 interface Exchange {
   /** The viewer's request stream (its body goes upstream); undefined for a background refresh. */
   readonly req: IncomingMessage | undefined;
+  /** The viewer's response, for 103 Early Hints passed on from the origin; undefined for a background refresh. */
+  readonly res: ServerResponse | undefined;
   readonly record: RequestRecord;
   readonly behavior: BehaviorConfig;
   readonly origin: OriginConfig;
@@ -195,6 +197,7 @@ export class RequestLifecycle {
     ({ request, body: bufferedBody } = takeBody(request, bufferedBody));
     const ctx: Exchange = {
       req,
+      res,
       record,
       behavior,
       origin: originOverride ?? this.originsById.get(behavior.originId)!,
@@ -384,7 +387,7 @@ export class RequestLifecycle {
       const requestTimeMs = Date.now();
       const bound = toOriginBound(ctx.viewerRequest, plan.coding, true);
       // The viewer's request body (if any) belongs to the viewer's exchange, not to this one.
-      const fwd = await this.forward({ ...ctx, req: undefined }, { ...bound, method: 'GET', headers: stored.revalidationHeaders({ ...plan.policyRequest, headers: bound.headers }) });
+      const fwd = await this.forward({ ...ctx, req: undefined, res: undefined }, { ...bound, method: 'GET', headers: stored.revalidationHeaders({ ...plan.policyRequest, headers: bound.headers }) });
       if (Number(fwd.pending.response.status) === 304 && !fwd.generated) {
         dropBody(fwd.pending);
         await this.applyNotModified(plan, entry, stored, fwd.pending.response.headers, requestTimeMs);
@@ -504,7 +507,7 @@ export class RequestLifecycle {
       }
       ({ request, body } = takeBody(result.request, body));
     }
-    const originResponse = await this.fetchOrigin(ctx.req, request, ctx.origin, body);
+    const originResponse = await this.fetchOrigin(ctx.req, request, ctx.origin, body, ctx.res);
     const pending: PendingResponse = {
       response: {
         status: String(originResponse.status),
@@ -576,7 +579,7 @@ export class RequestLifecycle {
     });
   }
 
-  private fetchOrigin(req: IncomingMessage | undefined, request: EdgeRequest, origin: OriginConfig, body: Buffer | undefined): Promise<OriginResponse> {
+  private fetchOrigin(req: IncomingMessage | undefined, request: EdgeRequest, origin: OriginConfig, body: Buffer | undefined, res: ServerResponse | undefined): Promise<OriginResponse> {
     const custom = request.origin!;
     const headers = request.headers.slice();
     // Expect: 100-continue was met at this hop: Node's server answered 100 Continue to the viewer before
@@ -607,6 +610,8 @@ export class RequestLifecycle {
         path: custom.path + request.uri + (request.querystring === '' ? '' : `?${request.querystring}`),
         headers,
         body: body ?? (req !== undefined && hasRequestBody(req) ? req : null),
+        // 103 Early Hints go on to the viewer at once and are never stored (RFC 8297; RFC 9111 §3).
+        onEarlyHints: res === undefined ? undefined : (raw) => sendEarlyHints(res, raw),
       },
     );
   }
@@ -796,4 +801,20 @@ function policyRequest(request: EdgeRequest): PolicyRequest {
 /** The origin could not be reached or did not answer in time: what stale-if-error covers. */
 function isOriginFailure(err: unknown): boolean {
   return err instanceof VergeError && (err.code === 'VERGE_ERR_ORIGIN_UNREACHABLE' || err.code === 'VERGE_ERR_ORIGIN_TIMEOUT');
+}
+
+/** Passes a 103 on to the viewer; Node sends one only with a Link field, which is what hints are for. */
+function sendEarlyHints(res: ServerResponse, raw: readonly string[]): void {
+  if (res.headersSent || res.destroyed) return;
+  const hints: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const existing = hints[name];
+    hints[name] = existing === undefined ? raw[i + 1]! : [...(Array.isArray(existing) ? existing : [existing]), raw[i + 1]!];
+  }
+  try {
+    res.writeEarlyHints(hints);
+  } catch {
+    // A Link value Node refuses: the hint is an optimisation, the response still comes.
+  }
 }

@@ -21,6 +21,8 @@ export interface OriginRequest {
   /** Flat [name, value…], hop-by-hop fields already removed. */
   readonly headers: string[];
   readonly body: Readable | Buffer | null;
+  /** Called with the header list of each 103 Early Hints the origin sends before its response (RFC 8297). */
+  readonly onEarlyHints?: ((rawHeaders: string[]) => void) | undefined;
 }
 
 /** Origins named by functions at run time are pooled too, but only this many pools stay open. */
@@ -55,7 +57,10 @@ export class OriginClient {
         onRequestStart: () => undefined,
         onResponseStart: (controller, statusCode, _headers, statusMessage) => {
           // 1xx interim responses (100 Continue, 103 Early Hints) are not the final response.
-          if (statusCode < 200) return;
+          if (statusCode < 200) {
+            if (statusCode === 103) req.onEarlyHints?.(rawHeaderStrings(controller.rawHeaders));
+            return;
+          }
           started = true;
           response.start(controller, statusCode, statusMessage ?? '', rawHeaderStrings(controller.rawHeaders));
           resolve(response);

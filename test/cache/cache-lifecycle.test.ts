@@ -1,5 +1,5 @@
 import { randomBytes, createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -262,6 +262,34 @@ describe.each(['memory', 'disk'] as const)('with the %s store', (store) => {
       const hit = await get(p);
       expect(hit.headers['content-length']).toBe(String(BIG.length));
       expect(sha(hit.body)).toBe(sha(BIG));
+    });
+  });
+
+  describe('interim responses', () => {
+    test('103 Early Hints from the origin reach the viewer before the response and are never stored', async () => {
+      const p = route(path('early-hints'), (_req, res) => {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+        setTimeout(() => {
+          res.writeHead(200, { 'Cache-Control': 'max-age=60' });
+          res.end('after hints');
+        }, 20);
+      });
+      const withHints = (): Promise<{ hints: string[]; xCache: string; body: string }> =>
+        new Promise((resolve, reject) => {
+          const hints: string[] = [];
+          const req = httpRequest(edge.url + p, { agent: false }, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ hints, xCache: String(res.headers['x-cache']), body }));
+          });
+          req.on('information', (info) => hints.push(`${info.statusCode} ${String(info.headers.link)}`));
+          req.on('error', reject);
+          req.end();
+        });
+      const first = await withHints();
+      expect(first).toEqual({ hints: ['103 </style.css>; rel=preload; as=style'], xCache: 'Miss from verge', body: 'after hints' });
+      const second = await withHints();
+      expect(second).toEqual({ hints: [], xCache: 'Hit from verge', body: 'after hints' });
     });
   });
 
