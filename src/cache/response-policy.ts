@@ -266,8 +266,10 @@ export class ResponsePolicy {
 
   /** http-cache-semantics on the stored (normalised) headers, for validator handling. */
   #lib(): CachePolicy {
-    const { directives, targeted } = parseEffective(this.#s.headers);
-    this.#library ??= libraryPolicy(false, this.#s.status, this.#s.headers, directives, targeted);
+    if (this.#library === undefined) {
+      const { directives, targeted } = parseEffective(this.#s.headers);
+      this.#library = libraryPolicy(false, this.#s.status, this.#s.headers, directives, targeted);
+    }
     return this.#library;
   }
 }
@@ -329,8 +331,10 @@ function evaluate(req: PolicyRequest, status: number, headers: RawHeaders, ttl: 
     // RFC 9111 §3: never no-store or (unqualified) private in a shared cache — even when MinTTL > 0,
     // where CloudFront would cache it anyway (docs/cache.md says why Verge does not).
     !directives.has('no-store') && directives.get('private') !== true &&
-    // One viewer's cookie is never handed to another unless the origin marks the response public.
-    (fieldValue(headers, 'set-cookie') === undefined || directives.has('public')) &&
+    // A response setting a cookie is replayed to other viewers only when the origin said so itself
+    // (explicit freshness or public, as RFC 9111 §3 allows): never on a DefaultTTL or heuristic
+    // guess, which would hand one visitor's session cookie to the next.
+    (fieldValue(headers, 'set-cookie') === undefined || explicitS !== undefined || directives.has('public')) &&
     // RFC 9111 §3: explicit freshness, or a status (or `public`) that allows heuristic freshness.
     (explicitS !== undefined || heuristicAllowed) &&
     libraryPolicy(fieldValue(req.headers, 'authorization') !== undefined, status, headers, directives, targeted).storable();

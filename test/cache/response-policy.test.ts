@@ -221,9 +221,13 @@ describe('what may be stored (RFC 9111 §3)', () => {
     expect(stored(['Cache-Control', 's-maxage=60'], { req })).toBeDefined();
     expect(stored(['Cache-Control', 'max-age=60, must-revalidate'], { req })).toBeDefined();
   });
-  test('a response setting a cookie is stored only when the origin marks it public', () => {
-    expect(stored(['Cache-Control', 'max-age=60', 'Set-Cookie', 'session=1'])).toBeUndefined();
-    expect(stored(['Cache-Control', 'max-age=60, public', 'Set-Cookie', 'theme=dark'])).toBeDefined();
+  test('a response setting a cookie is stored only when the origin gives it explicit freshness or public', () => {
+    expect(stored(['Set-Cookie', 'session=1'], { ttl: OPTIMIZED })).toBeUndefined();
+    expect(stored(['Set-Cookie', 'session=1', 'Last-Modified', httpDate(T0 - 86_400 * S)], { ttl: OPTIMIZED })).toBeUndefined();
+    expect(stored(['Cache-Control', 'no-cache', 'Set-Cookie', 'session=1', 'ETag', '"v"'], { ttl: OPTIMIZED })).toBeUndefined();
+    expect(header(mustStore(['Cache-Control', 'max-age=60', 'Set-Cookie', 'theme=dark']).storedHeaders(), 'set-cookie')).toEqual(['theme=dark']);
+    expect(stored(['CDN-Cache-Control', 'max-age=60', 'Set-Cookie', 'theme=dark'])).toBeDefined();
+    expect(stored(['Cache-Control', 'public', 'Set-Cookie', 'theme=dark'], { ttl: OPTIMIZED })).toBeDefined();
   });
   test('Vary: * is never stored, however it is written', () => {
     for (const vary of [['Vary', '*'], ['Vary', 'Accept, *'], ['Vary', '', 'Vary', '*']]) expect(stored(['Cache-Control', 'max-age=60', ...vary])).toBeUndefined();
