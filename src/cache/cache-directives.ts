@@ -140,3 +140,24 @@ export function parseTargetedField(field: string | undefined): Map<string, strin
   }
   return out.size > 0 ? out : undefined;
 }
+
+/**
+ * The device token this cache announces in `Surrogate-Capability` and answers to in Surrogate-Control
+ * (W3C Edge Architecture Specification 1.0 §3: `max-age=60;verge` targets this surrogate only).
+ */
+export const SURROGATE_DEVICE_TOKEN = 'verge';
+
+/**
+ * Surrogate-Control's directives for this surrogate: untargeted ones, and those targeted at
+ * SURROGATE_DEVICE_TOKEN; directives targeted at other surrogates are left out (Edge Architecture §3).
+ */
+export function parseSurrogateControl(field: string | undefined): Map<string, string | true> {
+  if (field === undefined) return new Map();
+  const ours: string[] = [];
+  for (const member of field.split(/[,\n]/)) {
+    const semicolon = member.lastIndexOf(';');
+    if (semicolon === -1) ours.push(member);
+    else if (member.slice(semicolon + 1).trim() === SURROGATE_DEVICE_TOKEN) ours.push(member.slice(0, semicolon));
+  }
+  return parseCacheControl(ours.join(','));
+}

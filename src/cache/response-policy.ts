@@ -16,7 +16,7 @@
  */
 import CachePolicy from 'http-cache-semantics';
 import { stripHopByHop } from '../pipeline/header-list.ts';
-import { deltaSeconds, fieldNames, parseCacheControl, parseTargetedField } from './cache-directives.ts';
+import { deltaSeconds, fieldNames, parseCacheControl, parseSurrogateControl, parseTargetedField } from './cache-directives.ts';
 import { formatHttpDate, parseHttpDate } from './http-date.ts';
 import { varyNames as parseVaryNames, type RawHeaders } from './variant-key.ts';
 
@@ -48,6 +48,15 @@ export type Freshness =
 
 /** RFC 9110 §15.1: statuses that may be reused with heuristic freshness. */
 const HEURISTICALLY_CACHEABLE = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
+/**
+ * The final statuses this cache understands the caching rules of: those RFC 9110 §15 defines. With
+ * `must-understand`, any other is not stored, and no-store gives way for these (RFC 9111 §5.2.2.3).
+ */
+const UNDERSTOOD_STATUSES = new Set([
+  200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 305, 307, 308,
+  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426,
+  500, 501, 502, 503, 504, 505,
+]);
 /** The statuses http-cache-semantics 4.3 agrees to store; see libraryStatus(). */
 const LIBRARY_UNDERSTOOD = new Set([200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501]);
 /** RFC 9111 §3.1: specific to the proxy that forwarded the request; never stored. */
@@ -318,6 +327,7 @@ function evaluate(req: PolicyRequest, status: number, headers: RawHeaders, ttl: 
     lifetimeS = 0;
   }
 
+  const mustUnderstand = directives.has('must-understand');
   const storable =
     status >= 200 && status <= 599 &&
     // A 206 or a 304 is never stored on its own: the stored body would be partial or missing.
@@ -328,9 +338,12 @@ function evaluate(req: PolicyRequest, status: number, headers: RawHeaders, ttl: 
     // CloudFront: MaxTTL 0 (CachingDisabled) caches nothing.
     ttl.maxTtlS > 0 &&
     !reqcc.has('no-store') &&
+    // RFC 9111 §5.2.2.3: must-understand stores only statuses whose caching rules are known, and
+    // for those it overrides no-store (which is there for caches that do not know must-understand).
+    (!mustUnderstand || UNDERSTOOD_STATUSES.has(status)) &&
     // RFC 9111 §3: never no-store or (unqualified) private in a shared cache — even when MinTTL > 0,
     // where CloudFront would cache it anyway (docs/cache.md says why Verge does not).
-    !directives.has('no-store') && directives.get('private') !== true &&
+    (!directives.has('no-store') || mustUnderstand) && directives.get('private') !== true &&
     // A response setting a cookie is replayed to other viewers only when the origin said so itself
     // (explicit freshness or public, as RFC 9111 §3 allows): never on a DefaultTTL or heuristic
     // guess, which would hand one visitor's session cookie to the next.
@@ -366,7 +379,10 @@ function evaluate(req: PolicyRequest, status: number, headers: RawHeaders, ttl: 
 function expiresAt(s: PolicyState): number {
   const staleAtMs = s.responseTimeMs + s.lifetimeS * 1000 - correctedInitialAgeMs(s);
   const windowMs = s.noStale ? 0 : Math.max(s.swrS, s.sieS) * 1000;
-  const keepMs = s.validator ? s.ttl.maxTtlS * 1000 : 0;
+  // Kept past staleness (bounded by maxTtlS, and by the store's LRU) while it can still be of use:
+  // revalidated through its validator, or (a response that was fresh once and allows it) served
+  // stale when the origin cannot be reached (RFC 9111 §4.2.4; Varnish's grace, nginx's use_stale).
+  const keepMs = s.validator || (staleAtMs > s.responseTimeMs && !s.noStale) ? s.ttl.maxTtlS * 1000 : 0;
   return Math.floor(staleAtMs + Math.max(windowMs, keepMs));
 }
 
@@ -384,7 +400,7 @@ function correctedInitialAgeMs(s: PolicyState): number {
 function parseEffective(headers: RawHeaders): { directives: ReadonlyMap<string, string | true>; targeted: boolean } {
   const cdn = parseTargetedField(fieldValue(headers, 'cdn-cache-control'));
   if (cdn !== undefined) return { directives: cdn, targeted: true };
-  const surrogate = parseCacheControl(fieldValue(headers, 'surrogate-control'));
+  const surrogate = parseSurrogateControl(fieldValue(headers, 'surrogate-control'));
   if (surrogate.size > 0) return { directives: surrogate, targeted: true };
   return { directives: parseCacheControl(fieldValue(headers, 'cache-control')), targeted: false };
 }
@@ -395,7 +411,9 @@ function parseEffective(headers: RawHeaders): { directives: ReadonlyMap<string, 
  */
 function libraryPolicy(authorization: boolean, status: number, headers: RawHeaders, directives: ReadonlyMap<string, string | true>, targeted: boolean): CachePolicy {
   const cc: string[] = [];
-  for (const name of ['public', 'no-store', 'must-revalidate']) if (directives.has(name)) cc.push(name);
+  for (const name of ['public', 'must-revalidate']) if (directives.has(name)) cc.push(name);
+  // must-understand overrides no-store for understood statuses (checked by the caller).
+  if (directives.has('no-store') && !directives.has('must-understand')) cc.push('no-store');
   if (directives.get('no-cache') === true) cc.push('no-cache');
   if (directives.get('private') === true) cc.push('private');
   for (const name of ['max-age', 's-maxage']) {

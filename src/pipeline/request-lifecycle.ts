@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, pipeline } from 'node:stream';
 import { cacheStatusValue, xCacheValue, type CacheStatus, type CacheStatusMember } from '../cache/cache-status.ts';
+import { SURROGATE_DEVICE_TOKEN } from '../cache/cache-directives.ts';
 import { cacheKey, normaliseAcceptEncoding, type ContentCoding } from '../cache/cache-key.ts';
 import type { ByteRange, CacheEntry } from '../cache/cache-store.ts';
 import { cacheTags } from '../cache/cache-tags.ts';
@@ -270,7 +271,14 @@ export class RequestLifecycle {
     const entry = found.entry;
     if (entry === undefined) return this.miss(ctx, plan, { fwd: found.miss, collapsed });
 
-    const stored = ResponsePolicy.fromObject(entry.meta.policy);
+    let stored: ResponsePolicy;
+    try {
+      stored = ResponsePolicy.fromObject(entry.meta.policy);
+    } catch (err) {
+      // An entry this version cannot read (written by another, or damaged) is a miss, not an error.
+      this.logger.warn({ type: 'cache-entry-unreadable', code: 'VERGE_ERR_CACHE_STORE', requestId: ctx.record.requestId, err: String(err) }, 'A stored entry could not be read; fetching again');
+      return this.miss(ctx, plan, { fwd: 'miss', collapsed });
+    }
     const freshness = stored.freshness(plan.policyRequest, Date.now());
     if (freshness.state !== 'stale') {
       const revalidating = freshness.state === 'stale-while-revalidate';
@@ -318,10 +326,15 @@ export class RequestLifecycle {
   /** A stale entry: ask the origin whether it still holds (RFC 9111 §4.3), or serve it stale on error. */
   private async revalidate(ctx: Exchange, plan: CachePlan, entry: CacheEntry, stored: ResponsePolicy): Promise<Served> {
     const cache = this.cache!;
-    const staleOnError = (fwdStatus: number | undefined): Served | undefined =>
-      stored.staleIfError(plan.policyRequest, Date.now())
-        ? fromEntry(entry, stored, 'Hit', { fwd: 'stale', ...(fwdStatus === undefined ? {} : { fwdStatus }), ttlS: stored.freshness(plan.policyRequest, Date.now()).ttlS - stored.freshness(plan.policyRequest, Date.now()).ageS, detail: 'stale-if-error' })
-        : undefined;
+    // stale-if-error covers 5xx answers and failures alike; without it, a stale response may still be
+    // served when the origin cannot be reached at all, unless it forbids stale use (RFC 9111 §4.2.4).
+    const staleOnError = (fwdStatus: number | undefined): Served | undefined => {
+      const now = Date.now();
+      const sie = stored.staleIfError(plan.policyRequest, now);
+      if (!sie && !(fwdStatus === undefined && stored.staleAllowed())) return undefined;
+      const f = stored.freshness(plan.policyRequest, now);
+      return fromEntry(entry, stored, 'Hit', { fwd: 'stale', ...(fwdStatus === undefined ? {} : { fwdStatus }), ttlS: f.ttlS - f.ageS, detail: sie ? 'stale-if-error' : 'origin-unreachable' });
+    };
     if (ctx.viewerRequest.method !== 'GET') {
       // HEAD: a full GET revalidation would fetch a body nobody reads; pass it on.
       return { ...(await this.forwardUncached(ctx, toOriginBound(ctx.viewerRequest, plan.coding, false), { fwd: 'stale' })), answerConditionals: false };
@@ -340,13 +353,18 @@ export class RequestLifecycle {
         flight?.done();
         return stale;
       }
-      const status = Number(fwd.pending.response.status);
+      let status = Number(fwd.pending.response.status);
       if (status === 304 && !fwd.generated) {
         dropBody(fwd.pending);
         const refreshed = await this.applyNotModified(plan, entry, stored, fwd.pending.response.headers, requestTimeMs);
-        flight?.done();
-        const fresh = refreshed.policy.freshness(plan.policyRequest, Date.now());
-        return fromEntry(refreshed.entry, refreshed.policy, 'RefreshHit', { fwd: 'stale', fwdStatus: 304, ttlS: fresh.ttlS - fresh.ageS });
+        if (refreshed !== undefined) {
+          flight?.done();
+          const fresh = refreshed.policy.freshness(plan.policyRequest, Date.now());
+          return fromEntry(refreshed.entry, refreshed.policy, 'RefreshHit', { fwd: 'stale', fwdStatus: 304, ttlS: fresh.ttlS - fresh.ageS });
+        }
+        // The 304 speaks of another response than the stored one (RFC 9111 §4.3.4): fetch it whole.
+        fwd = await this.forward(ctx, bound);
+        status = Number(fwd.pending.response.status);
       }
       if (status >= 500 && !fwd.generated) {
         const stale = staleOnError(status);
@@ -404,11 +422,18 @@ export class RequestLifecycle {
       .finally(() => cache.endRefresh(plan.key));
   }
 
-  /** Merges a 304's headers into the stored entry (RFC 9111 §4.3.4) and writes them back. */
-  private async applyNotModified(plan: CachePlan, entry: CacheEntry, stored: ResponsePolicy, headers: readonly string[], requestTimeMs: number): Promise<{ entry: CacheEntry; policy: ResponsePolicy }> {
+  /**
+   * Merges a 304's headers into the stored entry (RFC 9111 §4.3.4) and writes them back; undefined
+   * when the 304 does not match the stored response. A 304 that forbids storing (no-store, private)
+   * still answers this request, and the entry is deleted.
+   */
+  private async applyNotModified(plan: CachePlan, entry: CacheEntry, stored: ResponsePolicy, headers: readonly string[], requestTimeMs: number): Promise<{ entry: CacheEntry; policy: ResponsePolicy } | undefined> {
     const merged = stored.revalidated(plan.policyRequest, { status: 304, headers }, requestTimeMs, Date.now());
+    if (merged.modified) return undefined;
     const meta = { headers: merged.headers, policy: merged.policy.toObject(), expiresAtMs: merged.policy.expiresAtMs(), tags: cacheTags(merged.headers) };
-    await this.cache!.store.updateMeta(plan.key, entry.meta.variantKey, meta);
+    const store = this.cache!.store;
+    if (merged.policy.storable()) await store.updateMeta(plan.key, entry.meta.variantKey, meta);
+    else await store.delete(plan.key, entry.meta.variantKey).catch(() => 0);
     return { entry: { meta: { ...entry.meta, ...meta }, body: (range) => entry.body(range) }, policy: merged.policy };
   }
 
@@ -783,6 +808,8 @@ function toOriginBound(request: EdgeRequest, coding: ContentCoding, full: boolea
   const headers = request.headers.slice();
   if (full) for (const name of VIEWER_CONDITIONALS) removeHeader(headers, name);
   if (coding !== 'identity') setHeader(headers, 'Accept-Encoding', coding === 'br' ? 'br, gzip' : 'gzip');
+  // Tells the origin a surrogate that honours Surrogate-Control is in front (Edge Architecture §2).
+  headers.push('Surrogate-Capability', `${SURROGATE_DEVICE_TOKEN}="Surrogate/1.0"`);
   return { ...request, headers };
 }
 

@@ -363,6 +363,28 @@ describe.each(['memory', 'disk'] as const)('with the %s store', (store) => {
       }
     });
 
+    test('an origin that cannot be reached gets the stale response, unless it said must-revalidate (RFC 9111 §4.2.4)', async () => {
+      let drop = false;
+      const handler = (cc: string): Route => (req, res) => {
+        if (drop) {
+          req.socket.destroy();
+          return;
+        }
+        res.writeHead(200, { 'Cache-Control': cc });
+        res.end('was fresh');
+      };
+      const lenient = route(path('grace'), handler('max-age=1'));
+      const strict = route(path('strict'), handler('max-age=1, must-revalidate'));
+      await get(lenient);
+      await get(strict);
+      await new Promise((r) => setTimeout(r, 2_100));
+      drop = true;
+      const stale = await get(lenient);
+      expect([stale.status, stale.text]).toEqual([200, 'was fresh']);
+      expect(stale.headers['cache-status']).toMatch(/fwd=stale.*detail=origin-unreachable/);
+      expect((await get(strict)).status).toBe(502);
+    });
+
     test('stale-while-revalidate: the stale response is served at once and refreshed in the background', async () => {
       const p = route(path('swr'), (_req, res, n) => {
         res.writeHead(200, { 'Cache-Control': 'max-age=0, stale-while-revalidate=60' });

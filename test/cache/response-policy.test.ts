@@ -181,8 +181,10 @@ describe('stale-while-revalidate and stale-if-error (RFC 5861)', () => {
     expect(plain.staleIfError(GET, T0 + 100 * S)).toBe(false);
     expect(plain.staleIfError(withHeaders('Cache-Control', 'stale-if-error=100'), T0 + 100 * S)).toBe(true);
   });
-  test('the entry lives to the end of the larger window', () => {
-    expect(p.expiresAtMs()).toBe(T0 + 360 * S);
+  test('the entry lives to the end of the larger window, or maxTtlS past staleness when that is longer', () => {
+    expect(p.expiresAtMs()).toBe(T0 + (60 + 31_536_000) * S);
+    const short = mustStore(['Cache-Control', 'max-age=60, stale-if-error=300'], { ttl: { minTtlS: 0, defaultTtlS: 0, maxTtlS: 100 } });
+    expect(short.expiresAtMs()).toBe(T0 + 360 * S);
   });
 });
 
@@ -190,6 +192,15 @@ describe('what may be stored (RFC 9111 §3)', () => {
   test('no-store and private are never stored', () => {
     expect(stored(['Cache-Control', 'no-store'])).toBeUndefined();
     expect(stored(['Cache-Control', 'private, max-age=3600'])).toBeUndefined();
+  });
+  test('must-understand: an unknown status is not stored; a known one is, and no-store gives way (RFC 9111 §5.2.2.3)', () => {
+    expect(stored(['Cache-Control', 'max-age=3600, must-understand'], { status: 599 })).toBeUndefined();
+    expect(stored(['Cache-Control', 'max-age=3600'], { status: 599 })).toBeDefined();
+    expect(stored(['Cache-Control', 'max-age=3600, must-understand, no-store'])).toBeDefined();
+  });
+  test('Surrogate-Control directives targeted at another surrogate are ignored; ours apply (Edge Architecture §3)', () => {
+    expect(mustStore(['Cache-Control', 'no-store', 'Surrogate-Control', 'max-age=600;verge']).freshness(GET, T0).ttlS).toBe(600);
+    expect(stored(['Cache-Control', 'no-store', 'Surrogate-Control', 'max-age=600;other'])).toBeUndefined();
   });
   test('only GET responses are stored', () => {
     expect(stored(['Cache-Control', 'max-age=60'], { req: { ...GET, method: 'HEAD' } })).toBeUndefined();
@@ -414,10 +425,11 @@ describe('revalidation (RFC 9111 §4.3)', () => {
     expect(modified).toBe(false);
     expect(policy.storable()).toBe(false);
   });
-  test('a stale entry with a validator is kept another maxTtlS for revalidation; without one it is not', () => {
+  test('a stale entry is kept another maxTtlS: for revalidation, or to serve when the origin is unreachable, unless it forbids stale use', () => {
     const bounds: TtlBounds = { minTtlS: 0, defaultTtlS: 0, maxTtlS: 1000 };
     expect(mustStore(['Cache-Control', 'max-age=60', 'ETag', '"v"'], { ttl: bounds }).expiresAtMs()).toBe(T0 + 1060 * S);
-    expect(mustStore(['Cache-Control', 'max-age=60'], { ttl: bounds }).expiresAtMs()).toBe(T0 + 60 * S);
+    expect(mustStore(['Cache-Control', 'max-age=60'], { ttl: bounds }).expiresAtMs()).toBe(T0 + 1060 * S);
+    expect(mustStore(['Cache-Control', 'max-age=60, must-revalidate'], { ttl: bounds }).expiresAtMs()).toBe(T0 + 60 * S);
   });
 });
 
