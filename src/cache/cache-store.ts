@@ -54,6 +54,12 @@ export interface CacheEntry {
    * range that does not fit the body (an `end` past it is clamped).
    */
   body(range?: ByteRange): Readable;
+  /**
+   * The body (or one range of it) as bytes in hand, when the store keeps it in memory: the cache
+   * then writes the response in one go instead of through a stream (a hit's hot path). Optional:
+   * a store without it (disk) is always read through body().
+   */
+  bodyBytes?(range?: ByteRange): Uint8Array;
 }
 
 export interface CacheStoreStats {

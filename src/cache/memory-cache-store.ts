@@ -203,5 +203,11 @@ function toEntry(record: MemoryRecord): CacheEntry {
       const { start, end } = resolveByteRange(range, body.byteLength);
       return Readable.from([body.subarray(start, end + 1)], { objectMode: false });
     },
+    bodyBytes(range?: ByteRange): Uint8Array {
+      const { body } = record;
+      if (range === undefined) return body;
+      const { start, end } = resolveByteRange(range, body.byteLength);
+      return body.subarray(start, end + 1);
+    },
   };
 }

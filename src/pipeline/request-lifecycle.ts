@@ -434,7 +434,9 @@ export class RequestLifecycle {
     const store = this.cache!.store;
     if (merged.policy.storable()) await store.updateMeta(plan.key, entry.meta.variantKey, meta);
     else await store.delete(plan.key, entry.meta.variantKey).catch(() => 0);
-    return { entry: { meta: { ...entry.meta, ...meta }, body: (range) => entry.body(range) }, policy: merged.policy };
+    const bodyBytes = entry.bodyBytes?.bind(entry);
+    const refreshed: CacheEntry = { meta: { ...entry.meta, ...meta }, body: (range) => entry.body(range), ...(bodyBytes === undefined ? {} : { bodyBytes }) };
+    return { entry: refreshed, policy: merged.policy };
   }
 
   /**
@@ -692,7 +694,13 @@ export class RequestLifecycle {
       });
       return;
     }
-    const stream = pending.entry !== undefined ? pending.entry.body(pending.range) : pending.stream;
+    const entry = pending.entry;
+    if (entry?.bodyBytes !== undefined) {
+      // A body in memory goes out with the headers in one write: no stream per hit.
+      res.end(entry.bodyBytes(pending.range));
+      return;
+    }
+    const stream = entry !== undefined ? entry.body(pending.range) : pending.stream;
     if (stream !== undefined) {
       pipeline(stream, res, (err) => {
         if (err === undefined || err === null || res.destroyed && !res.writableFinished && err.code === 'ERR_STREAM_PREMATURE_CLOSE') return;
