@@ -4,6 +4,7 @@
  * prints what happened. Exit status: 0 when the invalidation completed, 1 when it did not (or the
  * admin API could not be reached, or refused the request), 2 for a usage error.
  */
+import { request } from 'undici';
 import { ADMIN_DEFAULT_HOST, ADMIN_DEFAULT_PORT, ADMIN_TOKEN_ENV } from '../config/admin-config.ts';
 import type { Invalidation } from '../admin/invalidations.ts';
 
@@ -28,37 +29,44 @@ interface ErrorBody {
 
 export async function invalidateCommand(options: InvalidateOptions): Promise<number> {
   const url = new URL('/v1/invalidations', options.adminUrl);
-  let res: Response;
+  let status: number;
+  let text: string;
+  let contentType: string;
   try {
-    res = await fetch(url, {
+    // undici's request rather than fetch: fetch refuses the ports browsers block (6000, 6665, …),
+    // which an admin API may well use.
+    const res = await request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }) },
       body: JSON.stringify({ paths: options.paths, tags: options.tags }),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      headersTimeout: REQUEST_TIMEOUT_MS,
+      bodyTimeout: REQUEST_TIMEOUT_MS,
     });
+    status = res.statusCode;
+    contentType = String(res.headers['content-type'] ?? '');
+    text = await res.body.text();
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    if ((err as Error).name === 'TimeoutError') {
+    const { code, message } = err as { code?: string; message: string };
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       fail(`the admin API at ${options.adminUrl} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s (the invalidation may still complete: GET ${options.adminUrl}/v1/invalidations lists it)`);
     } else {
-      fail(`cannot reach the admin API at ${options.adminUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}). Is \`verge serve\` running with an \`admin\` section in its config? Give its address with --admin-url or ${ADMIN_URL_ENV}.`);
+      fail(`cannot reach the admin API at ${options.adminUrl} (${code ?? message}). Is \`verge serve\` running with an \`admin\` section in its config? Give its address with --admin-url or ${ADMIN_URL_ENV}.`);
     }
     return 1;
   }
-  const text = await res.text();
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    fail(`unexpected answer from ${url.href}: ${res.status} ${res.headers.get('content-type') ?? ''} (is --admin-url the admin API's address, not the viewers' port?)`);
+    fail(`unexpected answer from ${url.href}: ${status} ${contentType} (is --admin-url the admin API's address, not the viewers' port?)`);
     return 1;
   }
   if (options.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-  if (!res.ok) {
+  if (status < 200 || status > 299) {
     const error = body as ErrorBody;
     if (!options.json && error.invalidation !== undefined) process.stdout.write(summary(error.invalidation));
-    const hint = res.status === 401 ? ` (give the token with --token or ${ADMIN_TOKEN_ENV})` : '';
-    fail(`${res.status} ${error.code}: ${error.message}${hint}`);
+    const hint = status === 401 ? ` (give the token with --token or ${ADMIN_TOKEN_ENV})` : '';
+    fail(`${status} ${error.code}: ${error.message}${hint}`);
     return 1;
   }
   const invalidation = body as Invalidation;
