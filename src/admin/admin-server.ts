@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import type { AdminConfig } from '../config/admin-config.ts';
+import type { AdminConfig, AdminSettings } from '../config/admin-config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createAdminApp } from './admin-app.ts';
 import type { CacheTarget } from './cache-target.ts';
@@ -14,7 +14,7 @@ import { Invalidations } from './invalidations.ts';
 
 export interface AdminServerOptions {
   /** Where to listen, the token (already resolved: resolveAdminSettings), how long invalidations wait. */
-  readonly admin: AdminConfig;
+  readonly admin: AdminConfig | AdminSettings;
   /** The caches an invalidation purges, asked anew each time. */
   readonly targets: () => readonly CacheTarget[];
   /** `cache.store`: how `purged` and completion are counted (src/admin/invalidations.ts). */
@@ -51,7 +51,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const { port } = server.address() as AddressInfo;
   const host = admin.listen.host.includes(':') ? `[${admin.listen.host}]` : admin.listen.host;
   const url = `http://${host}:${port}`;
-  logger.info({ type: 'admin-listening', url, auth: admin.token === undefined ? 'none (loopback only)' : 'bearer token' }, `Verge admin API listening on ${url}`);
+  const tokenSource = 'tokenSource' in admin ? admin.tokenSource : admin.token === undefined ? 'none' : 'config';
+  logger.info({ type: 'admin-listening', url, token: tokenSource }, `Verge admin API listening on ${url} (${tokenSource === 'none' ? 'no token: loopback Host names only' : `bearer token from ${tokenSource === 'env' ? 'VERGE_ADMIN_TOKEN' : 'admin.token'}`})`);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {

@@ -16,6 +16,8 @@ export const ADMIN_DEFAULT_PORT = 9080;
 export const ADMIN_TOKEN_ENV = 'VERGE_ADMIN_TOKEN';
 
 const intIn = (min: number, max: number) => z.int().min(min).max(max);
+/** An unknown key lists the keys allowed there, as every section of the file does (schema.ts). */
+const unknownKey = (allowed: string) => ({ error: (iss: { code?: string }) => (iss.code === 'unrecognized_keys' ? `unknown option; allowed here: ${allowed}` : undefined) });
 
 // RFC 6750 §2.1 b64token: anything else cannot be sent as `Authorization: Bearer <token>`. At least
 // 16 characters: the token is all that guards the endpoint, and a short one is guessed.
@@ -25,17 +27,20 @@ export const adminTokenSchema = z.string().min(16, TOKEN_RULE).max(4096, TOKEN_R
 
 export const adminSchema = z.strictObject({
   listen: z
-    .strictObject({
-      host: z.string().min(1).default(ADMIN_DEFAULT_HOST),
-      // 0 asks the OS for a free port (the `admin-listening` log line names it).
-      port: intIn(0, 65535).default(ADMIN_DEFAULT_PORT),
-    })
+    .strictObject(
+      {
+        host: z.string().min(1).default(ADMIN_DEFAULT_HOST),
+        // 0 asks the OS for a free port (the `admin-listening` log line names it).
+        port: intIn(0, 65535).default(ADMIN_DEFAULT_PORT),
+      },
+      unknownKey('host, port'),
+    )
     .prefault({}),
   // Better given as VERGE_ADMIN_TOKEN, which overrides it: a secret need not sit in the file.
   token: adminTokenSchema.optional(),
   // How long POST /v1/invalidations waits for every worker's answer before answering InProgress.
   invalidationTimeoutMs: intIn(100, 600_000).default(10_000),
-});
+}, unknownKey('listen, token, invalidationTimeoutMs'));
 
 export interface AdminConfig {
   readonly listen: { readonly host: string; readonly port: number };
