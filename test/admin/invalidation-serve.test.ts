@@ -51,8 +51,10 @@ afterAll(async () => {
 });
 
 function vergeConfig(cache: string, admin = `{ listen: { host: 127.0.0.1, port: 0 }, token: ${TOKEN}, invalidationTimeoutMs: 1500 }`): string {
+  // workerStallMs: one test stops a worker (SIGSTOP) for a few seconds; the watchdog must not kill it meanwhile.
   return configFile(`listen: { host: 127.0.0.1, port: 8080 }
 workers: 2
+workerStallMs: 60000
 origins:
   - { id: site, url: "${origin.url}" }
 behaviors:
@@ -236,6 +238,11 @@ describe('verge serve, workers: 2, cache.store: memory (a cache per worker)', ()
       expect(body).toMatchObject({ status: 'InProgress', purged: 1, workers: { total: 2, answered: 1 } });
       expect(body.workers.results).toEqual(expect.arrayContaining([{ pid: stopped, outcome: 'pending' }, { pid: other, outcome: 'purged', purged: 1 }]));
       expect(body).not.toHaveProperty('completeTime');
+      // verge invalidate prints the same and exits 1: the invalidation has not completed.
+      const run = await cli(['invalidate', path, '--admin-url', node.adminUrl, '--token', TOKEN]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(new RegExp(`InProgress: 0 entries purged .*; 1 of 2 worker\\(s\\) answered\n.*\n {2}worker ${stopped} has not answered yet\n$`));
+      expect(run.stderr).toMatch(new RegExp(`^verge invalidate: not every worker answered in time \\(still waiting for pid ${stopped}\\); follow it with GET ${node.adminUrl}/v1/invalidations/I[A-Z0-9]{13}\n$`));
       process.kill(stopped, 'SIGCONT');
       const done = await eventually(async () => {
         const later = (await (await fetch(`${node.adminUrl}/v1/invalidations/${body.id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Record<string, any>;
