@@ -28,7 +28,8 @@ interface ErrorBody {
 }
 
 export async function invalidateCommand(options: InvalidateOptions): Promise<number> {
-  const url = new URL('/v1/invalidations', options.adminUrl);
+  // Appended, not resolved: an admin API behind a proxy may live under a path (https://host/verge-admin).
+  const url = new URL(`${options.adminUrl}/v1/invalidations`);
   let status: number;
   let text: string;
   let contentType: string;
