@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { serveCommand } from './serve-command.ts';
+import { ADMIN_TOKEN_ENV } from '../config/admin-config.ts';
+import { ADMIN_URL_ENV, DEFAULT_ADMIN_URL, invalidateCommand } from './invalidate-command.ts';
 
 const HELP = `verge: a self-hostable edge-function runtime and CDN reverse proxy
 
@@ -7,6 +8,9 @@ Usage:
   verge serve --config FILE [--port N] [--workers N|auto] [--watch]
                                                     run an edge node from a config file (YAML or JSON)
   verge serve --demo [--port N] [--workers N|auto]  run the demo: an edge node in front of examples/site
+  verge invalidate [PATH…] [--tag TAG]… [--admin-url URL] [--token T] [--json]
+                                                    purge paths (/index.html, /images/*) and tags from
+                                                    every worker's cache, through the admin API
   verge --help                                      show this help
 
 Options:
@@ -15,9 +19,18 @@ Options:
   --workers N     worker processes (1-256) or auto (one per core); overrides the config's workers
   --watch         reload function code files when they change (development)
   --demo          the embedded default used by \`npm start\`; ORIGIN_URL=https://… fronts that site instead
+  --admin-port N  serve: the admin API's port instead of admin.listen.port (0 picks a free port)
+
+Options of invalidate (quote wildcards, or the shell expands them: '/images/*'):
+  --tag TAG       purge the responses tagged TAG (Cache-Tag / Surrogate-Key); repeatable
+  --admin-url URL the node's admin API (default ${DEFAULT_ADMIN_URL}, or ${ADMIN_URL_ENV})
+  --token T       its bearer token (default ${ADMIN_TOKEN_ENV})
+  --json          print the admin API's JSON answer instead of a summary
 
 Environment:
   ORIGIN_URL        with --demo: the origin to front instead of the demo site
+  ${ADMIN_TOKEN_ENV} the admin API's token (serve: overrides admin.token; invalidate: sends it)
+  ${ADMIN_URL_ENV}   invalidate: the admin API's address
   VERGE_LOG_LEVEL   pino level for the JSON log lines (default info)
 `;
 
@@ -39,6 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           workers: { type: 'string' },
           watch: { type: 'boolean', default: false },
           demo: { type: 'boolean', default: false },
+          'admin-port': { type: 'string' },
           help: { type: 'boolean', short: 'h', default: false },
         },
         strict: true,
@@ -67,12 +81,61 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 2;
       }
     }
+    let adminPort: number | undefined;
+    if (values['admin-port'] !== undefined) {
+      adminPort = Number(values['admin-port']);
+      if (!/^\d+$/.test(values['admin-port']) || adminPort > 65535) {
+        process.stderr.write(`verge serve: --admin-port must be a whole number from 0 to 65535, got "${values['admin-port']}"\n`);
+        return 2;
+      }
+    }
     if (!values.demo && values.config === undefined) {
       process.stderr.write('verge serve: give --config FILE (or --demo)\n');
       return 2;
     }
-    return serveCommand({ configPath: values.config, demo: values.demo, port, watch: values.watch, workers });
+    // Loaded only when serving: `verge invalidate` need not load the runtime (isolated-vm, esbuild).
+    const { serveCommand } = await import('./serve-command.ts');
+    return serveCommand({ configPath: values.config, demo: values.demo, port, watch: values.watch, workers, ...(adminPort === undefined ? {} : { adminPort }) });
   }
+  if (command === 'invalidate') return invalidate(rest);
   process.stderr.write(`verge: unknown command "${command}"\n\n${HELP}`);
   return 2;
+}
+
+async function invalidate(args: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        tag: { type: 'string', multiple: true },
+        'admin-url': { type: 'string' },
+        token: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    process.stderr.write(`verge invalidate: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const tags = values.tag ?? [];
+  if (positionals.length === 0 && tags.length === 0) {
+    process.stderr.write(`verge invalidate: give at least one path (/index.html, '/images/*') or --tag TAG\n`);
+    return 2;
+  }
+  const adminUrl = (values['admin-url'] ?? process.env[ADMIN_URL_ENV] ?? DEFAULT_ADMIN_URL).replace(/\/+$/, '');
+  if (!/^https?:\/\//i.test(adminUrl) || !URL.canParse(adminUrl)) {
+    process.stderr.write(`verge invalidate: --admin-url must be an http:// or https:// URL, got "${adminUrl}"\n`);
+    return 2;
+  }
+  const token = values.token ?? (process.env[ADMIN_TOKEN_ENV] || undefined);
+  return invalidateCommand({ paths: positionals, tags, adminUrl, token, json: values.json });
 }

@@ -1,5 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { workerCacheTargets } from '../admin/worker-cache-targets.ts';
+import { startAdminServer, type AdminServer } from '../admin/admin-server.ts';
+import { ADMIN_DEFAULT_PORT, resolveAdminSettings, type AdminSettings } from '../config/admin-config.ts';
 import { loadConfig, type RawConfigSource } from '../config/load-config.ts';
 import type { VergeConfig, WorkersSetting } from '../config/types.ts';
 import { startStaticSite, type StaticSite } from '../demo/static-site.ts';
@@ -17,6 +20,8 @@ export interface ServeOptions {
   readonly watch: boolean;
   /** `--workers`: overrides the config file's `workers`. */
   readonly workers?: WorkersSetting;
+  /** `--admin-port`: overrides `admin.listen.port` (0 picks a free port); ignored without an `admin` section. */
+  readonly adminPort?: number;
 }
 
 /** The reason startup was aborted: a signal came before every worker was ready. */
@@ -64,6 +69,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   let site: StaticSite | undefined;
   let raw: RawConfigSource;
   let config: VergeConfig;
+  let adminSettings: AdminSettings | undefined;
   try {
     if (options.demo) {
       // The demo fronts ORIGIN_URL when given, otherwise a static site served by the supervisor
@@ -78,6 +84,10 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     // Every function bundled and module-checked here too (esbuild, no isolates): a function that
     // cannot load stops startup with its message, rather than every worker failing the same way.
     await Promise.all(config.functions.map((fn) => loadFunctionVersion(fn)));
+    if (config.admin !== undefined) {
+      const listen = { ...config.admin.listen, port: options.adminPort ?? config.admin.listen.port };
+      adminSettings = resolveAdminSettings({ ...config.admin, listen }, process.env, raw.sourceName ?? 'config');
+    }
   } catch (err) {
     await site?.close();
     if (err instanceof ConfigError) {
@@ -99,10 +109,25 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const port = options.port ?? config.listen.port;
   const workerData = (workerPort: number): WorkerSettings => ({ config: raw, port: workerPort, watch: options.watch || options.demo });
 
-  let supervisor: Supervisor;
+  // The admin API, one per node, in the supervisor: it listens before any worker forks, so an admin
+  // port in use stops startup at once; until the workers serve it has no cache to purge.
+  let admin: AdminServer | undefined;
+  let supervisor: Supervisor | undefined;
+  if (adminSettings !== undefined) {
+    try {
+      admin = await startAdminServer({ admin: adminSettings, targets: () => (supervisor === undefined ? [] : workerCacheTargets(supervisor)), store: config.cache.store, logger });
+    } catch (err) {
+      await site?.close();
+      await flushLogger(logger);
+      const { code } = err as NodeJS.ErrnoException;
+      process.stderr.write(`verge serve: cannot listen on the admin address ${adminSettings.listen.host}:${adminSettings.listen.port} (${code ?? (err as Error).message}). Is another server using it? Pick another with admin.listen.port or --admin-port N.\n`);
+      return 1;
+    }
+  }
   try {
     supervisor = await startSupervisor({ workers, workerScript: WORKER_SCRIPT, host: config.listen.host, port, workerData, logger, stallMs: config.workerStallMs, readyTimeoutMs: readyTimeoutMs(config), abortSignal: startup.signal });
   } catch (err) {
+    await admin?.close();
     await site?.close();
     if (err instanceof StartupInterrupted) {
       logger.info({ type: 'stopped', signal: err.signal }, `Received ${err.signal} during startup: stopped every worker`);
@@ -119,10 +144,12 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     return 1;
   }
   if (options.demo) {
-    process.stderr.write(`\nVerge demo: ${supervisor.url} → ${site ? `demo site ${site.url}` : process.env.ORIGIN_URL}\nTry: curl -i ${supervisor.url}/\n\n`);
+    const invalidate = admin === undefined ? '' : `Purge the cache: npx verge invalidate '/*'${admin.port === ADMIN_DEFAULT_PORT ? '' : ` --admin-url ${admin.url}`}\n`;
+    process.stderr.write(`\nVerge demo: ${supervisor.url} → ${site ? `demo site ${site.url}` : process.env.ORIGIN_URL}\nTry: curl -i ${supervisor.url}/\n${invalidate}\n`);
   }
   const outcome = await Promise.race([signalled.then((signal) => ({ signal })), supervisor.gaveUp.then((reason) => ({ reason }))]);
   if ('signal' in outcome) logger.info({ type: 'signal', signal: outcome.signal }, `Received ${outcome.signal}: draining every worker`);
+  await admin?.close();
   await supervisor.stop();
   await site?.close();
   logger.info({ type: 'stopped' }, 'Verge supervisor stopped');

@@ -5,9 +5,9 @@
  */
 import { once } from 'node:events';
 import { parseConfig } from '../config/load-config.ts';
-import { ConfigError } from '../errors/verge-error.ts';
+import { ConfigError, VergeError } from '../errors/verge-error.ts';
 import { startEdgeNode } from '../proxy/edge-node.ts';
-import { WORKER_HEARTBEAT_MS, type StartMessage, type WorkerMessage } from '../proxy/supervisor.ts';
+import { WORKER_HEARTBEAT_MS, type AskMessage, type StartMessage, type WorkerMessage } from '../proxy/supervisor.ts';
 import type { WorkerSettings } from './serve-config.ts';
 import { createSharedStdoutLogger } from './shared-stdout-logger.ts';
 
@@ -41,6 +41,19 @@ try {
   await tell({ type: 'verge:start-failed', ...(code !== undefined ? { code } : {}), ...(syscall !== undefined ? { syscall } : {}), message });
   process.exit(1);
 }
+// The supervisor's questions (Supervisor.ask): today, purging this worker's cache for the admin API.
+process.on('message', (message: AskMessage) => {
+  if (message?.type !== 'verge:ask') return;
+  const { askId, question } = message;
+  node.cache.invalidate({ paths: question.paths, tags: question.tags }).then(
+    (purged) => void tell({ type: 'verge:answer', askId, ok: true, value: purged }),
+    (err: unknown) => {
+      const code = err instanceof VergeError ? err.code : 'VERGE_ERR_INTERNAL';
+      logger.error({ type: 'invalidation-failed', code, err: err instanceof Error ? err.message : String(err) }, 'This worker could not purge its cache');
+      void tell({ type: 'verge:answer', askId, ok: false, code, message: err instanceof Error ? err.message : String(err) });
+    },
+  );
+});
 void tell({ type: 'verge:ready', url: node.url, port: node.port });
 // For the supervisor's watchdog: sent from this event loop, so a thread stuck in one call V8 cannot
 // interrupt (a builtin over a huge array) falls silent and gets this worker replaced. Unref'd: it must not keep a draining

@@ -232,6 +232,7 @@ function toVergeConfig(data: ParsedConfig, baseDir: string): VergeConfig {
     runtime: data.runtime,
     workers: data.workers,
     workerStallMs: data.workerStallMs ?? defaultWorkerStallMs(data.functions),
+    admin: data.admin === undefined ? undefined : { ...data.admin, token: data.admin.token },
     baseDir,
   };
 }

@@ -28,6 +28,7 @@ import { CFF_DEFAULT_TIMEOUT_MS, CFF_MEMORY_MB } from './cloudfront-functions-li
 import { cloudFrontFunctionIssues, keyValueStoreIdSchema, keyValueStoreSchema } from './cloudfront-functions-rules.ts';
 import { workerStallMsSchema } from './worker-stall.ts';
 import { cachePolicySchema, cacheSchema } from './cache-config.ts';
+import { adminSchema } from './admin-config.ts';
 
 /** The four events, in lifecycle order; the keys allowed under `behaviors[n].functions`. */
 export { EVENT_TYPES };
@@ -214,6 +215,8 @@ export const configSchema = strict({
   runtime: runtimeSchema.prefault({}),
   workers: workersSchema,
   workerStallMs: workerStallMsSchema,
+  // The admin API (config/admin-config.ts); absent: none.
+  admin: adminSchema.optional(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

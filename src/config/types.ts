@@ -3,9 +3,10 @@
  * downstream consumes. Nothing past the config boundary re-checks these values (STYLE.md habit 4).
  */
 
+import type { AdminConfig } from './admin-config.ts';
 import type { CacheConfig, CachePolicyConfig } from './cache-config.ts';
 
-export type { CacheConfig, CachePolicyConfig };
+export type { AdminConfig, CacheConfig, CachePolicyConfig };
 
 /** The four CloudFront events a function can be associated with, in lifecycle order. */
 export type EventType = 'viewer-request' | 'origin-request' | 'origin-response' | 'viewer-response';
@@ -116,6 +117,8 @@ export interface VergeConfig {
   readonly workers: WorkersSetting;
   /** A serving worker silent this long is killed and replaced (default: config/worker-stall.ts). */
   readonly workerStallMs: number;
+  /** The admin API `verge serve` starts (src/admin/); undefined when the file has no `admin` section. */
+  readonly admin?: AdminConfig | undefined;
   /** The directory relative paths were resolved against (the config file's directory). */
   readonly baseDir: string;
 }

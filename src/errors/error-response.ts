@@ -55,6 +55,17 @@ export function presentError(err: unknown, options: ErrorPresentationOptions): E
     // store failure is a miss and never reaches this point.
     case 'VERGE_ERR_CACHE_STORE':
       return { ...base, status: 503, cacheStatus: 'Error' };
+    // The admin API (errors/admin-errors.ts); answered as JSON, never to viewers.
+    case 'VERGE_ERR_ADMIN_BAD_REQUEST':
+      return { ...base, status: 400, cacheStatus: 'Error' };
+    case 'VERGE_ERR_ADMIN_UNAUTHORIZED':
+      return { ...base, status: 401, cacheStatus: 'Error' };
+    case 'VERGE_ERR_ADMIN_FORBIDDEN':
+      return { ...base, status: 403, cacheStatus: 'Error' };
+    case 'VERGE_ERR_ADMIN_NOT_FOUND':
+      return { ...base, status: 404, cacheStatus: 'Error' };
+    case 'VERGE_ERR_ADMIN_PAYLOAD_TOO_LARGE':
+      return { ...base, status: 413, cacheStatus: 'Error' };
     default:
       return { ...base, status: 500, cacheStatus: 'Error', logLevel: 'error' };
   }

@@ -27,6 +27,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
+import { VergeError } from '../errors/verge-error.ts';
 import type { Logger } from '../observability/logger.ts';
 
 /** What a worker tells the supervisor over the IPC channel. */
@@ -35,7 +36,44 @@ export type WorkerMessage =
   /** Sent every WORKER_HEARTBEAT_MS from the worker's event loop once it serves (the watchdog's input). */
   | { readonly type: 'verge:heartbeat' }
   | { readonly type: 'verge:ready'; readonly url: string; readonly port: number }
-  | { readonly type: 'verge:start-failed'; readonly code?: string; readonly syscall?: string; readonly message: string };
+  | { readonly type: 'verge:start-failed'; readonly code?: string; readonly syscall?: string; readonly message: string }
+  /** The answer to a `verge:ask` (its askId): a value, or the error's code and message. */
+  | { readonly type: 'verge:answer'; readonly askId: number; readonly ok: true; readonly value: unknown }
+  | { readonly type: 'verge:answer'; readonly askId: number; readonly ok: false; readonly code: string; readonly message: string };
+
+/**
+ * What the supervisor may ask a serving worker (`Supervisor.ask`). Answers: `invalidate` → the
+ * number of cache entries the worker's HttpCache purged.
+ */
+export type WorkerQuestion = { readonly kind: 'invalidate'; readonly paths: readonly string[]; readonly tags: readonly string[] };
+
+/** A question for one worker; it answers with `verge:answer` and the same askId. */
+export interface AskMessage {
+  readonly type: 'verge:ask';
+  readonly askId: number;
+  readonly question: WorkerQuestion;
+}
+
+/** One serving worker, as `Supervisor.serving()` lists it. */
+export interface ServingWorker {
+  readonly pid: number;
+  /**
+   * Resolves with the worker's answer, or rejects with its error (a VergeError with the worker's
+   * code) or WorkerExitedError. No timeout here: a worker that never answers is either stalled (the
+   * watchdog kills it, and the answer rejects) or busy, and the caller decides how long to wait.
+   */
+  ask(question: WorkerQuestion): Promise<unknown>;
+}
+
+/** The worker asked exited (or its channel closed) before it answered. */
+export class WorkerExitedError extends Error {
+  readonly pid: number;
+  constructor(pid: number) {
+    super(`worker ${pid} exited before it answered`);
+    this.name = 'WorkerExitedError';
+    this.pid = pid;
+  }
+}
 
 /**
  * How often a serving worker says it is alive. Cheap (one small IPC message), and far below any
@@ -83,6 +121,8 @@ export interface Supervisor {
   readonly url: string;
   /** The pids of the workers currently running. */
   pids(): number[];
+  /** The workers serving now (ready, alive), each to be asked questions over IPC. */
+  serving(): ServingWorker[];
   /** Settles when workers can no longer be started (a crash loop with none serving); the message says why. */
   readonly gaveUp: Promise<string>;
   /** Drains every worker (SIGTERM) and waits for all of them to exit. */
@@ -128,6 +168,8 @@ interface Slot {
   /** Set when the watchdog killed it: how long it had been silent. */
   stalledMs?: number;
   startFailure?: WorkerMessage & { type: 'verge:start-failed' };
+  /** Questions sent to it and not answered yet, by askId. */
+  readonly asks: Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>;
 }
 
 /**
@@ -167,7 +209,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   const fork = (): Worker => {
     const worker = cluster.fork();
-    const slot: Slot = { worker, startedAt: Date.now(), ready: false, lastSeen: performance.now() };
+    const slot: Slot = { worker, startedAt: Date.now(), ready: false, lastSeen: performance.now(), asks: new Map() };
     slots.set(worker.id, slot);
     slot.readyTimer = setTimeout(() => {
       if (slot.ready || worker.isDead()) return;
@@ -202,13 +244,41 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       }
     } else if (message?.type === 'verge:start-failed') {
       slot.startFailure = message;
+    } else if (message?.type === 'verge:answer') {
+      const pending = slot.asks.get(message.askId);
+      slot.asks.delete(message.askId);
+      if (message.ok) pending?.resolve(message.value);
+      else pending?.reject(new VergeError(message.code, message.message, 'system', { pid: slot.worker.process.pid }));
     }
   };
+
+  let nextAskId = 0;
+  const serving = (): ServingWorker[] =>
+    [...slots.values()]
+      .filter((slot) => slot.ready && !slot.worker.isDead())
+      .map((slot) => {
+        const pid = slot.worker.process.pid!;
+        const ask = (question: WorkerQuestion) =>
+          new Promise<unknown>((resolve, reject) => {
+            if (!slots.has(slot.worker.id)) return reject(new WorkerExitedError(pid));
+            const askId = ++nextAskId;
+            slot.asks.set(askId, { resolve, reject });
+            const message: AskMessage = { type: 'verge:ask', askId, question };
+            slot.worker.send(message, undefined, {}, (err: Error | null) => {
+              if (err === null) return;
+              slot.asks.delete(askId);
+              reject(new WorkerExitedError(pid));
+            });
+          });
+        return { pid, ask };
+      });
 
   const onExit = (slot: Slot, code: number | null, signal: string | null): void => {
     slots.delete(slot.worker.id);
     clearTimeout(slot.readyTimer);
     const pid = slot.worker.process.pid;
+    for (const pending of slot.asks.values()) pending.reject(new WorkerExitedError(pid!));
+    slot.asks.clear();
     if (stopping) return;
     const uptimeMs = Date.now() - slot.startedAt;
     const failure = slot.startFailure;
@@ -353,7 +423,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   return allReady.then(() => {
     const pids = () => [...slots.values()].filter((s) => !s.worker.isDead()).map((s) => s.worker.process.pid!);
     logger.info({ type: 'workers-ready', url, workers: options.workers, pids: pids(), workerStallMs: options.stallMs }, `Verge supervisor: ${options.workers} worker(s) serving ${url}`);
-    return { url, pids, gaveUp, stop };
+    return { url, pids, serving, gaveUp, stop };
   });
 }
 
