@@ -74,7 +74,7 @@ export interface CacheKeyRequest {
  */
 export function cacheKey(policy: CachePolicyConfig, req: CacheKeyRequest, coding: ContentCoding): string {
   const method = (req.method ?? 'GET').toUpperCase();
-  const headers = policy.headers.behavior === 'whitelist' ? [...new Set(policy.headers.items)].sort().map((name) => [name, headerLines(req.headers, name)]) : [];
+  const headers = policy.headers.behavior === 'whitelist' ? selectHeaders(policy.headers, req.headers) : [];
   return JSON.stringify([
     'v1',
     method === 'HEAD' ? 'GET' : method,
@@ -141,10 +141,24 @@ function selectCookies(list: KeyList, headers: RawHeaders): Array<[string, strin
   return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-function headerLines(headers: RawHeaders, lower: string): string | null {
-  let out: string | null = null;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i]!.toLowerCase() === lower) out = out === null ? headers[i + 1]!.trim() : `${out}, ${headers[i + 1]!.trim()}`;
+// A policy's header names, de-duplicated and sorted once (policies are frozen config objects).
+const preparedHeaderLists = new WeakMap<KeyList, { readonly names: readonly string[]; readonly wanted: ReadonlySet<string> }>();
+
+/** [name, combined field lines or null] for each listed header, in name order; one pass over the request's headers. */
+function selectHeaders(list: KeyList, headers: RawHeaders): Array<[string, string | null]> {
+  let prepared = preparedHeaderLists.get(list);
+  if (prepared === undefined) {
+    const names = [...new Set(list.items)].sort();
+    prepared = { names, wanted: new Set(names) };
+    preparedHeaderLists.set(list, prepared);
   }
-  return out;
+  const values = new Map<string, string>();
+  for (let i = 0; i < headers.length; i += 2) {
+    const lower = headers[i]!.toLowerCase();
+    if (!prepared.wanted.has(lower)) continue;
+    const value = headers[i + 1]!.trim();
+    const earlier = values.get(lower);
+    values.set(lower, earlier === undefined ? value : `${earlier}, ${value}`);
+  }
+  return prepared.names.map((name) => [name, values.get(name) ?? null]);
 }

@@ -108,6 +108,7 @@ export class ResponsePolicy {
 
   /** undefined when RFC 9111 §3 (shared cache) or the TTL bounds forbid storing it. */
   static forResponse(req: PolicyRequest, res: PolicyResponse, ttl: TtlBounds, requestTimeMs: number, responseTimeMs: number): ResponsePolicy | undefined {
+    if (nothingToStoreBy(res.headers, ttl)) return undefined;
     const state = evaluate(req, res.status, res.headers, ttl, requestTimeMs, responseTimeMs);
     return state.storable ? new ResponsePolicy(state) : undefined;
   }
@@ -384,6 +385,21 @@ function expiresAt(s: PolicyState): number {
   // stale when the origin cannot be reached (RFC 9111 §4.2.4; Varnish's grace, nginx's use_stale).
   const keepMs = s.validator || (staleAtMs > s.responseTimeMs && !s.noStale) ? s.ttl.maxTtlS * 1000 : 0;
   return Math.floor(staleAtMs + Math.max(windowMs, keepMs));
+}
+
+// Fields without which a response has neither a lifetime nor a validator.
+const FRESHNESS_OR_VALIDATOR = new Set(['cache-control', 'cdn-cache-control', 'surrogate-control', 'expires', 'etag', 'last-modified']);
+
+/**
+ * The dynamic page's fast path, one pass over the field names: with no freshness field, no
+ * validator and no DefaultTTL (or MaxTTL 0) there is nothing to store it by, and the full
+ * evaluation (and its garbage) is skipped on every such miss.
+ */
+function nothingToStoreBy(headers: RawHeaders, ttl: TtlBounds): boolean {
+  if (ttl.maxTtlS === 0) return true;
+  if (ttl.defaultTtlS > 0) return false;
+  for (let i = 0; i < headers.length; i += 2) if (FRESHNESS_OR_VALIDATOR.has(headers[i]!.toLowerCase())) return false;
+  return true;
 }
 
 /** RFC 9111 §4.2.3 corrected_initial_age. */

@@ -18,7 +18,7 @@ import { VergeError } from '../errors/verge-error.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { EdgeRequest } from './edge-message.ts';
 import { bodyStream, dropBody, type Exchange, type Forwarded, type PendingResponse, type Served } from './exchange.ts';
-import { headerValue, removeHeader, setHeader } from './header-list.ts';
+import { headerValue, removeHeader } from './header-list.ts';
 
 interface CachePlan {
   readonly key: string;
@@ -69,12 +69,16 @@ export class CacheStep {
 
     const coding = normaliseAcceptEncoding(policy, headerValue(viewerRequest.headers, 'accept-encoding'));
     const key = cacheKey(policy, viewerRequest, coding);
+    let varyHeaders: readonly string[] | undefined;
     const plan: CachePlan = {
       key,
       coding,
       policyRequest: policyRequest(viewerRequest),
       ranged: headerValue(viewerRequest.headers, 'range') !== undefined,
-      varyHeaders: policy.enableAcceptEncodingBrotli || policy.enableAcceptEncodingGzip ? normalisedHeaders(viewerRequest.headers, coding) : viewerRequest.headers,
+      // Made only when a stored Vary is matched or a response stored: most misses need neither.
+      get varyHeaders() {
+        return (varyHeaders ??= policy.enableAcceptEncodingBrotli || policy.enableAcceptEncodingGzip ? normalisedHeaders(viewerRequest.headers, coding) : viewerRequest.headers);
+      },
     };
     let found = await cache.find(key, plan.varyHeaders);
     let collapsed = false;
@@ -378,7 +382,7 @@ export function answerViewerConditionals(request: EdgeRequest, pending: PendingR
   }
 }
 
-const VIEWER_CONDITIONALS = ['if-none-match', 'if-modified-since', 'if-range', 'range'];
+const VIEWER_CONDITIONALS = new Set(['if-none-match', 'if-modified-since', 'if-range', 'range']);
 
 /**
  * The viewer's request as it goes to the origin from the cache step: Accept-Encoding normalised to
@@ -386,9 +390,15 @@ const VIEWER_CONDITIONALS = ['if-none-match', 'if-modified-since', 'if-range', '
  * the viewer's own conditionals, so the origin sends the full response the cache can store.
  */
 function toOriginBound(request: EdgeRequest, coding: ContentCoding, full: boolean): EdgeRequest {
-  const headers = request.headers.slice();
-  if (full) for (const name of VIEWER_CONDITIONALS) removeHeader(headers, name);
-  if (coding !== 'identity') setHeader(headers, 'Accept-Encoding', coding === 'br' ? 'br, gzip' : 'gzip');
+  const source = request.headers;
+  const headers: string[] = [];
+  // One pass (this runs on every cacheable miss): the viewer's conditionals and Accept-Encoding out.
+  for (let i = 0; i < source.length; i += 2) {
+    const lower = source[i]!.toLowerCase();
+    if ((full && VIEWER_CONDITIONALS.has(lower)) || (coding !== 'identity' && lower === 'accept-encoding')) continue;
+    headers.push(source[i]!, source[i + 1]!);
+  }
+  if (coding !== 'identity') headers.push('Accept-Encoding', coding === 'br' ? 'br, gzip' : 'gzip');
   // Tells the origin a surrogate that honours Surrogate-Control is in front (Edge Architecture §2).
   headers.push('Surrogate-Capability', `${SURROGATE_DEVICE_TOKEN}="Surrogate/1.0"`);
   return { ...request, headers };
