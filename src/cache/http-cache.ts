@@ -66,15 +66,19 @@ export class HttpCache {
 
   /**
    * Request collapsing. When another request is already fetching this key, waits for it (at most
-   * collapseWaitMs) and resolves true: the caller looks again. Otherwise resolves false at once.
+   * collapseWaitMs): `settled` when it finished (the caller looks again), `timeout` when the wait
+   * ran out (the caller goes to the origin itself), `none` at once when nobody is fetching the key.
    */
-  async awaitFlight(primaryKey: string): Promise<boolean> {
+  async awaitFlight(primaryKey: string): Promise<'none' | 'settled' | 'timeout'> {
     const flight = this.flights.get(primaryKey);
-    if (flight === undefined || this.isPass(primaryKey)) return false;
+    if (flight === undefined || this.isPass(primaryKey)) return 'none';
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([flight.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.collapseWaitMs)))]);
+    const outcome = await Promise.race([
+      flight.promise.then(() => 'settled' as const),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.collapseWaitMs))),
+    ]);
     clearTimeout(timer);
-    return true;
+    return outcome;
   }
 
   /** Marks this request as the one fetching the key, unless one already is (or the key is passed). */

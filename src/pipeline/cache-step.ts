@@ -82,9 +82,10 @@ export class CacheStep {
     };
     let found = await cache.find(key, plan.varyHeaders);
     let collapsed = false;
-    if (found.entry === undefined && !plan.ranged && (await cache.awaitFlight(key))) {
-      collapsed = true;
+    // RFC 9211 `collapsed` only when the other request's fetch is what this one got.
+    if (found.entry === undefined && !plan.ranged && (await cache.awaitFlight(key)) === 'settled') {
       found = await cache.find(key, plan.varyHeaders);
+      collapsed = found.entry !== undefined;
     }
     const entry = found.entry;
     if (entry === undefined) return this.miss(ctx, plan, { fwd: found.miss, collapsed });
