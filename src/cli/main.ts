@@ -11,6 +11,9 @@ Usage:
   verge invalidate [PATH…] [--tag TAG]… [--admin-url URL] [--token T] [--json]
                                                     purge paths (/index.html, /images/*) and tags from
                                                     every worker's cache, through the admin API
+  verge invoke NAME --config FILE --event FILE [--json]
+                                                    run a function of the config on a test event
+                                                    (Lambda@Edge shape) and print its result and REPORT line
   verge --help                                      show this help
 
 Options:
@@ -98,6 +101,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return serveCommand({ configPath: values.config, demo: values.demo, port, watch: values.watch, workers, ...(adminPort === undefined ? {} : { adminPort }) });
   }
   if (command === 'invalidate') return invalidate(rest);
+  if (command === 'invoke') return (await import('./invoke-command.ts')).invokeCommand(rest);
   process.stderr.write(`verge: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }
