@@ -66,6 +66,15 @@ export function presentError(err: unknown, options: ErrorPresentationOptions): E
       return { ...base, status: 404, cacheStatus: 'Error' };
     case 'VERGE_ERR_ADMIN_PAYLOAD_TOO_LARGE':
       return { ...base, status: 413, cacheStatus: 'Error' };
+    // The control plane's store (errors/control-errors.ts); answered as JSON by the admin API.
+    case 'VERGE_ERR_CONTROL_INVALID':
+      return { ...base, status: 400, cacheStatus: 'Error' };
+    case 'VERGE_ERR_CONTROL_NOT_FOUND':
+      return { ...base, status: 404, cacheStatus: 'Error' };
+    case 'VERGE_ERR_CONTROL_CONFLICT':
+      return { ...base, status: 409, cacheStatus: 'Error' };
+    case 'VERGE_ERR_CONTROL_STORE':
+      return { ...base, status: 503, cacheStatus: 'Error' };
     default:
       return { ...base, status: 500, cacheStatus: 'Error', logLevel: 'error' };
   }
