@@ -5,7 +5,7 @@
  * (function-settings.ts), code by loading it with the edge node's bundler (code-check.ts), so a
  * version that is published can be deployed.
  */
-import { AdminBadRequestError } from '../errors/admin-errors.ts';
+import { ControlInvalidError } from '../errors/control-errors.ts';
 import type { ConfigIssue } from '../errors/verge-error.ts';
 import { checkCodeLoads } from './code-check.ts';
 import { codePackageOf, type CodeUpload } from './code-package.ts';
@@ -84,5 +84,5 @@ export class FunctionsService {
 
 function refuseIssues(issues: readonly ConfigIssue[]): void {
   if (issues.length === 0) return;
-  throw new AdminBadRequestError(`Invalid function settings: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+  throw new ControlInvalidError(`Invalid function settings: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
 }

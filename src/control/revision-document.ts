@@ -59,7 +59,7 @@ export const revisionDocumentSchema = z.strictObject({
   config: z.record(z.string(), z.unknown()),
   functions: z.array(resolvedFunctionSchema),
   /** behaviors[i] of `config`, by index: event type → association. */
-  associations: z.array(z.record(z.enum(['viewer-request', 'origin-request', 'origin-response', 'viewer-response']), resolvedAssociationSchema)),
+  associations: z.array(z.partialRecord(z.enum(['viewer-request', 'origin-request', 'origin-response', 'viewer-response']), resolvedAssociationSchema)),
 });
 
 export type CodeRef = z.infer<typeof codeRefSchema>;
