@@ -1,16 +1,13 @@
-import { createGzip } from 'node:zlib';
-import { Readable } from 'node:stream';
-import tar from 'tar-stream';
-import yazl from 'yazl';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createControlPlane, type ControlPlane } from '../../src/control/control-plane.ts';
 import { SqliteControlStore } from '../../src/control/sqlite-control-store.ts';
 import { VergeError } from '../../src/errors/verge-error.ts';
+import { PASS_THROUGH, siteConfig, tarGzOf, zipOf } from '../helpers/control-fixtures.ts';
 
 // The service layer over a real SqliteControlStore (in memory): code uploads are bundled with the
 // edge node's bundler, revisions are resolved into the edge nodes' documents.
 
-const HELLO = 'export const handler = async (event) => event.Records[0].cf.request;\n';
+const HELLO = PASS_THROUGH;
 const js = (text: string) => ({ bytes: Buffer.from(text), fileName: 'index.mjs' });
 
 let cp: ControlPlane;
@@ -27,29 +24,7 @@ async function rejection(p: Promise<unknown>): Promise<VergeError> {
   return err as VergeError;
 }
 
-export async function zipOf(files: Record<string, string>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, text] of Object.entries(files)) zip.addBuffer(Buffer.from(text), name);
-  zip.end();
-  const chunks: Buffer[] = [];
-  for await (const c of zip.outputStream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-export async function tarGzOf(files: Record<string, string>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const [name, text] of Object.entries(files)) pack.entry({ name: `./${name}` }, text);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of Readable.from(pack).pipe(createGzip())) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-const site = (associations: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
-  origins: [{ id: 'o', url: 'http://127.0.0.1:1' }],
-  behaviors: [{ pathPattern: '/api/*', originId: 'o' }, { pathPattern: '*', originId: 'o', functions: associations }],
-  ...more,
-});
+const site = (associations: Record<string, unknown>) => siteConfig('http://127.0.0.1:1', associations);
 
 describe('functions', () => {
   test('a single file is stored by sha256 with the config file defaults, and publishing snapshots it', async () => {
