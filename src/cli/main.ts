@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ADMIN_TOKEN_ENV } from '../config/admin-config.ts';
 import { ADMIN_URL_ENV, DEFAULT_ADMIN_URL, invalidateCommand } from './invalidate-command.ts';
+import { CliError } from './control-client.ts';
+import { ALIAS_USAGE, DEPLOY_USAGE, DISTRIBUTIONS_USAGE, FUNCTIONS_USAGE, LOCATIONS_USAGE } from './control-usage.ts';
 
 const HELP = `verge: a self-hostable edge-function runtime and CDN reverse proxy
 
@@ -11,7 +13,17 @@ Usage:
   verge invalidate [PATH…] [--tag TAG]… [--admin-url URL] [--token T] [--json]
                                                     purge paths (/index.html, /images/*) and tags from
                                                     every worker's cache, through the admin API
+  verge control-plane --config FILE [--port N]      run the control plane (the controlPlane section):
+                                                    functions, versions, aliases, distributions,
+                                                    deployments and the edge API (docs/control-plane.md)
   verge --help                                      show this help
+
+Control plane commands (--admin-url URL, --token T, --json as for invalidate):
+${FUNCTIONS_USAGE}
+${ALIAS_USAGE}
+${DISTRIBUTIONS_USAGE}
+${DEPLOY_USAGE}
+${LOCATIONS_USAGE}
 
 Options:
   --config FILE   the edge node configuration (docs/config.md)
@@ -30,7 +42,7 @@ Options of invalidate (quote wildcards, or the shell expands them: '/images/*'):
 Environment:
   ORIGIN_URL        with --demo: the origin to front instead of the demo site
   ${ADMIN_TOKEN_ENV} the admin API's token (serve: overrides admin.token; invalidate: sends it)
-  ${ADMIN_URL_ENV}   invalidate: the admin API's address
+  ${ADMIN_URL_ENV}   invalidate and the control plane commands: the admin API's address
   VERGE_LOG_LEVEL   pino level for the JSON log lines (default info)
 `;
 
@@ -98,6 +110,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     return serveCommand({ configPath: values.config, demo: values.demo, port, watch: values.watch, workers, ...(adminPort === undefined ? {} : { adminPort }) });
   }
   if (command === 'invalidate') return invalidate(rest);
+  if (command === 'control-plane') return controlPlane(rest);
+  const control = CONTROL_COMMANDS[command];
+  if (control !== undefined) {
+    try {
+      return await (await control())(rest);
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err;
+      process.stderr.write(`verge ${command}: ${err.message}\n`);
+      return err.exitCode;
+    }
+  }
   process.stderr.write(`verge: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }
@@ -138,4 +161,37 @@ async function invalidate(args: readonly string[]): Promise<number> {
   }
   const token = values.token ?? (process.env[ADMIN_TOKEN_ENV] || undefined);
   return invalidateCommand({ paths: positionals, tags, adminUrl, token, json: values.json });
+}
+
+/** The control plane's client commands, loaded on use. */
+const CONTROL_COMMANDS: Readonly<Record<string, () => Promise<(args: readonly string[]) => Promise<number>>>> = {
+  functions: async () => (await import('./functions-command.ts')).functionsCommand,
+  alias: async () => (await import('./alias-command.ts')).aliasCommand,
+  distributions: async () => (await import('./distributions-command.ts')).distributionsCommand,
+  deploy: async () => (await import('./deploy-command.ts')).deployCommand,
+  locations: async () => (await import('./locations-command.ts')).locationsCommand,
+};
+
+async function controlPlane(args: readonly string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...args], options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true }));
+  } catch (err) {
+    process.stderr.write(`verge control-plane: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.config === undefined) {
+    process.stderr.write('verge control-plane: give --config FILE (a file with a controlPlane section, docs/control-plane.md)\n');
+    return 2;
+  }
+  if (values.port !== undefined && (!/^\d+$/.test(values.port) || Number(values.port) > 65535)) {
+    process.stderr.write(`verge control-plane: --port must be a whole number from 0 to 65535, got "${values.port}"\n`);
+    return 2;
+  }
+  const { controlPlaneCommand } = await import('./control-plane-command.ts');
+  return controlPlaneCommand({ configPath: values.config, ...(values.port === undefined ? {} : { port: Number(values.port) }) });
 }

@@ -29,6 +29,7 @@ import { cloudFrontFunctionIssues, keyValueStoreIdSchema, keyValueStoreSchema } 
 import { workerStallMsSchema } from './worker-stall.ts';
 import { cachePolicySchema, cacheSchema } from './cache-config.ts';
 import { adminSchema } from './admin-config.ts';
+import { controlPlaneSchema } from './control-plane-config.ts';
 
 /** The four events, in lifecycle order; the keys allowed under `behaviors[n].functions`. */
 export { EVENT_TYPES };
@@ -217,6 +218,8 @@ export const configSchema = strict({
   workerStallMs: workerStallMsSchema,
   // The admin API (config/admin-config.ts); absent: none.
   admin: adminSchema.optional(),
+  // What `verge control-plane` runs (config/control-plane-config.ts); `verge serve` ignores it.
+  controlPlane: controlPlaneSchema.optional(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
