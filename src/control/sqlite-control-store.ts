@@ -2,7 +2,19 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { ControlConflictError, ControlNotFoundError, ControlStoreError } from '../errors/control-errors.ts';
+import {
+  aliasNotFound,
+  ControlConflictError,
+  ControlNotFoundError,
+  ControlStoreError,
+  deploymentNotFound,
+  distributionNotFound,
+  functionNotFound,
+  locationNotFound,
+  revisionNotFound,
+  staleRevisionId,
+  versionNotFound,
+} from '../errors/control-errors.ts';
 import { VergeError } from '../errors/verge-error.ts';
 import { validateAliasRouting } from './alias-routing.ts';
 import { canonicalJson } from './canonical-json.ts';
@@ -21,6 +33,7 @@ import type {
 } from './control-store.ts';
 import type { CodeRef } from './revision-document.ts';
 import { migrateControlSchema } from './sqlite-control-schema.ts';
+import { type Row, toAlias, toDeployment, toFunction, toLocation, toRevision, toVersion } from './sqlite-control-rows.ts';
 
 /**
  * Waits for another connection's write lock before giving up with VERGE_ERR_CONTROL_STORE. Every
@@ -28,8 +41,6 @@ import { migrateControlSchema } from './sqlite-control-schema.ts';
  * loop (DatabaseSync is synchronous), which a control plane's rare writes can afford.
  */
 const BUSY_TIMEOUT_MS = 5_000;
-
-type Row = Record<string, SQLInputValue>;
 
 /**
  * The embedded control store: one SQLite file (node:sqlite), or ':memory:'. WAL journal (readers
@@ -136,7 +147,7 @@ export class SqliteControlStore implements ControlStore {
     return this.#write('delete function', () => {
       // Versions and aliases go with it (ON DELETE CASCADE); code blobs stay, content-addressed.
       const { changes } = this.#run('DELETE FROM functions WHERE name = ?', name);
-      if (changes === 0) throw noFunction(name);
+      if (changes === 0) throw functionNotFound(name);
     });
   }
 
@@ -217,7 +228,7 @@ export class SqliteControlStore implements ControlStore {
       this.#function(functionName);
       const current = this.#alias(functionName, name);
       if (expectedRevisionId !== undefined && expectedRevisionId !== current.revisionId) {
-        throw staleRevision(`alias "${name}" of function "${functionName}"`, expectedRevisionId, current.revisionId);
+        throw staleRevisionId(`alias "${name}" of function "${functionName}"`, expectedRevisionId, current.revisionId);
       }
       // Like Lambda's UpdateAlias, a field left out keeps its value; `{}` clears the weights.
       const functionVersion = patch.functionVersion ?? current.functionVersion;
@@ -249,7 +260,7 @@ export class SqliteControlStore implements ControlStore {
     return this.#write('delete alias', () => {
       this.#function(functionName);
       const { changes } = this.#run('DELETE FROM aliases WHERE function_name = ? AND name = ?', functionName, name);
-      if (changes === 0) throw noAlias(functionName, name);
+      if (changes === 0) throw aliasNotFound(functionName, name);
     });
   }
 
@@ -324,7 +335,7 @@ export class SqliteControlStore implements ControlStore {
         'UPDATE locations SET last_heartbeat_at = ?, serving_revision = ?, serving_generation = ?, distribution_id = coalesce(distribution_id, ?) WHERE name = ?',
         at, beat.servingRevision, beat.servingGeneration, beat.distributionId ?? null, name,
       );
-      if (changes === 0) throw noLocation(name);
+      if (changes === 0) throw locationNotFound(name);
       for (const s of beat.health) {
         this.#run(
           `INSERT INTO location_health (location, key, requests, errors, p99_ms, at) VALUES (?, ?, ?, ?, ?, ?)
@@ -373,7 +384,7 @@ export class SqliteControlStore implements ControlStore {
   ): Promise<Deployment> {
     return this.#write('update deployment', () => {
       const row = this.#get('SELECT seq, status FROM deployments WHERE id = ?', id);
-      if (row === undefined) throw noDeployment(id);
+      if (row === undefined) throw deploymentNotFound(id);
       if (row.status !== expectedStatus) {
         throw new ControlConflictError(`deployment "${id}" is ${String(row.status)}, not ${expectedStatus}`, { deploymentId: id, status: row.status, expectedStatus });
       }
@@ -422,25 +433,25 @@ export class SqliteControlStore implements ControlStore {
 
   #function(name: string): FunctionRecord {
     const row = this.#get('SELECT * FROM functions WHERE name = ?', name);
-    if (row === undefined) throw noFunction(name);
+    if (row === undefined) throw functionNotFound(name);
     return toFunction(row);
   }
 
   #version(name: string, version: number): FunctionVersion {
     const row = this.#get('SELECT * FROM function_versions WHERE function_name = ? AND version = ?', name, version);
-    if (row === undefined) throw new ControlNotFoundError(`function "${name}" has no version ${version}`, { functionName: name, version });
+    if (row === undefined) throw versionNotFound(name, version);
     return toVersion(row);
   }
 
   #alias(functionName: string, name: string): Alias {
     const row = this.#get('SELECT * FROM aliases WHERE function_name = ? AND name = ?', functionName, name);
-    if (row === undefined) throw noAlias(functionName, name);
+    if (row === undefined) throw aliasNotFound(functionName, name);
     return toAlias(row);
   }
 
   #distribution(distributionId: string): void {
     if (this.#get('SELECT 1 FROM distributions WHERE distribution_id = ?', distributionId) === undefined) {
-      throw new ControlNotFoundError(`distribution "${distributionId}" does not exist`, { distributionId });
+      throw distributionNotFound(distributionId);
     }
   }
 
@@ -448,52 +459,21 @@ export class SqliteControlStore implements ControlStore {
     const row = this.#get('SELECT * FROM distribution_revisions WHERE distribution_id = ? AND revision = ?', distributionId, revision);
     if (row === undefined) {
       this.#distribution(distributionId);
-      throw new ControlNotFoundError(`distribution "${distributionId}" has no revision ${revision}`, { distributionId, revision });
+      throw revisionNotFound(distributionId, revision);
     }
     return toRevision(row);
   }
 
   #location(name: string): LocationRecord {
     const row = this.#get('SELECT * FROM locations WHERE name = ?', name);
-    if (row === undefined) throw noLocation(name);
-    const health = this.#all('SELECT * FROM location_health WHERE location = ? ORDER BY key', name).map(
-      (h): VersionHealthSample => ({ key: h.key as string, requests: h.requests as number, errors: h.errors as number, p99Ms: h.p99_ms as number, at: h.at as string }),
-    );
-    return {
-      name: row.name as string,
-      url: (row.url as string | null) ?? undefined,
-      registeredAt: row.registered_at as string,
-      lastHeartbeatAt: (row.last_heartbeat_at as string | null) ?? undefined,
-      distributionId: (row.distribution_id as string | null) ?? undefined,
-      servingRevision: row.serving_revision as number,
-      servingGeneration: row.serving_generation as number,
-      desiredRevision: row.desired_revision as number,
-      desiredGeneration: row.desired_generation as number,
-      desiredDocument: row.desired_document === null ? undefined : JSON.parse(row.desired_document as string),
-      health,
-    };
+    if (row === undefined) throw locationNotFound(name);
+    return toLocation(row, this.#all('SELECT * FROM location_health WHERE location = ? ORDER BY key', name));
   }
 
   #deployment(id: string): Deployment {
     const row = this.#get('SELECT * FROM deployments WHERE id = ?', id);
-    if (row === undefined) throw noDeployment(id);
-    const events = this.#all('SELECT * FROM deployment_events WHERE deployment_seq = ? ORDER BY seq', row.seq).map((e): DeploymentEvent => {
-      const event = { at: e.at as string, type: e.type as string, by: e.actor as string, message: e.message as string };
-      return e.data === null ? event : { ...event, data: JSON.parse(e.data as string) };
-    });
-    return {
-      id: row.id as string,
-      distributionId: row.distribution_id as string,
-      revision: row.revision as number,
-      previousRevision: row.previous_revision as number,
-      status: row.status as DeploymentStatus,
-      plan: JSON.parse(row.plan as string),
-      state: JSON.parse(row.state as string),
-      events,
-      createdBy: row.created_by as string,
-      createdAt: row.created_at as string,
-      updatedAt: row.updated_at as string,
-    };
+    if (row === undefined) throw deploymentNotFound(id);
+    return toDeployment(row, this.#all('SELECT * FROM deployment_events WHERE deployment_seq = ? ORDER BY seq', row.seq));
   }
 
   // Checks inside write transactions.
@@ -501,7 +481,7 @@ export class SqliteControlStore implements ControlStore {
   #expectFunctionRevision(name: string, expectedRevisionId: string | undefined): FunctionRecord {
     const fn = this.#function(name);
     if (expectedRevisionId !== undefined && expectedRevisionId !== fn.revisionId) {
-      throw staleRevision(`function "${name}"`, expectedRevisionId, fn.revisionId);
+      throw staleRevisionId(`function "${name}"`, expectedRevisionId, fn.revisionId);
     }
     return fn;
   }
@@ -584,64 +564,6 @@ export class SqliteControlStore implements ControlStore {
   }
 }
 
-function toCode(row: Row): CodeRef {
-  return { sha256: row.code_sha256 as string, sizeBytes: row.code_size_bytes as number, format: row.code_format as CodeRef['format'], fileName: row.code_file_name as string };
-}
-
-function toFunction(row: Row): FunctionRecord {
-  const name = row.name as string;
-  return {
-    name,
-    arn: `verge:function:${name}`,
-    settings: JSON.parse(row.settings as string),
-    code: toCode(row),
-    revisionId: row.revision_id as string,
-    createdAt: row.created_at as string,
-    updatedAt: row.updated_at as string,
-  };
-}
-
-function toVersion(row: Row): FunctionVersion {
-  const functionName = row.function_name as string;
-  const version = row.version as number;
-  return {
-    functionName,
-    version,
-    arn: `verge:function:${functionName}:${version}`,
-    settings: JSON.parse(row.settings as string),
-    code: toCode(row),
-    description: row.description as string,
-    createdAt: row.created_at as string,
-  };
-}
-
-function toAlias(row: Row): Alias {
-  const functionName = row.function_name as string;
-  const name = row.name as string;
-  return {
-    functionName,
-    name,
-    arn: `verge:function:${functionName}:${name}`,
-    functionVersion: row.function_version as number,
-    additionalVersionWeights: JSON.parse(row.additional_version_weights as string),
-    description: row.description as string,
-    revisionId: row.revision_id as string,
-    createdAt: row.created_at as string,
-    updatedAt: row.updated_at as string,
-  };
-}
-
-function toRevision(row: Row): DistributionRevision {
-  return {
-    distributionId: row.distribution_id as string,
-    revision: row.revision as number,
-    config: JSON.parse(row.config as string),
-    comment: row.comment as string,
-    createdBy: row.created_by as string,
-    createdAt: row.created_at as string,
-  };
-}
-
 /**
  * The document's own `generation` (revision-document.ts) is the one the store assigns, so the
  * caller need not guess it before the write: a document with a `generation` field is stored with
@@ -660,26 +582,6 @@ function definedEntries<T extends object>(patch: T): Partial<T> {
 
 function now(): string {
   return new Date().toISOString();
-}
-
-function staleRevision(what: string, expected: string, actual: string): ControlConflictError {
-  return new ControlConflictError(`${what} has changed: its revisionId is ${actual}, not ${expected}`, { expectedRevisionId: expected, revisionId: actual });
-}
-
-function noFunction(name: string): ControlNotFoundError {
-  return new ControlNotFoundError(`function "${name}" does not exist`, { functionName: name });
-}
-
-function noAlias(functionName: string, name: string): ControlNotFoundError {
-  return new ControlNotFoundError(`function "${functionName}" has no alias "${name}"`, { functionName, alias: name });
-}
-
-function noLocation(name: string): ControlNotFoundError {
-  return new ControlNotFoundError(`location "${name}" is not registered`, { location: name });
-}
-
-function noDeployment(id: string): ControlNotFoundError {
-  return new ControlNotFoundError(`deployment "${id}" does not exist`, { deploymentId: id });
 }
 
 function messageOf(err: unknown): string {

@@ -46,3 +46,38 @@ export class ControlStoreError extends VergeError {
     super('VERGE_ERR_CONTROL_STORE', message, 'system', details, options);
   }
 }
+
+// The messages every store gives, so that a PostgreSQL store answers word for word as SQLite's.
+
+export function functionNotFound(name: string): ControlNotFoundError {
+  return new ControlNotFoundError(`function "${name}" does not exist`, { functionName: name });
+}
+
+export function versionNotFound(functionName: string, version: number): ControlNotFoundError {
+  return new ControlNotFoundError(`function "${functionName}" has no version ${version}`, { functionName, version });
+}
+
+export function aliasNotFound(functionName: string, alias: string): ControlNotFoundError {
+  return new ControlNotFoundError(`function "${functionName}" has no alias "${alias}"`, { functionName, alias });
+}
+
+export function distributionNotFound(distributionId: string): ControlNotFoundError {
+  return new ControlNotFoundError(`distribution "${distributionId}" does not exist`, { distributionId });
+}
+
+export function revisionNotFound(distributionId: string, revision: number): ControlNotFoundError {
+  return new ControlNotFoundError(`distribution "${distributionId}" has no revision ${revision}`, { distributionId, revision });
+}
+
+export function locationNotFound(location: string): ControlNotFoundError {
+  return new ControlNotFoundError(`location "${location}" is not registered`, { location });
+}
+
+export function deploymentNotFound(deploymentId: string): ControlNotFoundError {
+  return new ControlNotFoundError(`deployment "${deploymentId}" does not exist`, { deploymentId });
+}
+
+/** `what` names the record: `function "auth"`, `alias "live" of function "auth"`. */
+export function staleRevisionId(what: string, expected: string, actual: string): ControlConflictError {
+  return new ControlConflictError(`${what} has changed: its revisionId is ${actual}, not ${expected}`, { expectedRevisionId: expected, revisionId: actual });
+}
