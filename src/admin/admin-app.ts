@@ -67,9 +67,13 @@ export function createAdminApp(options: AdminAppOptions): Hono {
       },
     });
   const smallBody = limit(ADMIN_MAX_BODY_BYTES);
-  const uploadBody = limit(ADMIN_MAX_UPLOAD_BODY_BYTES);
+  const rawUpload = limit(MAX_UPLOAD_BYTES);
+  const base64Upload = limit(ADMIN_MAX_UPLOAD_BODY_BYTES);
   // Only the two routes that carry code take large bodies.
-  app.use('/v1/*', (c, next) => (isUpload(c.req.method, c.req.path) ? uploadBody(c, next) : smallBody(c, next)));
+  app.use('/v1/*', (c, next) => {
+    const upload = uploadKind(c.req.method, c.req.path);
+    return (upload === 'raw' ? rawUpload : upload === 'base64' ? base64Upload : smallBody)(c, next);
+  });
   const document = openApiDocument({ controlPlane: options.controlPlane !== undefined, invalidations: options.invalidations !== undefined });
   app.get('/v1/openapi.json', (c) => c.json(document));
   if (options.invalidations !== undefined) app.route('/v1/invalidations', invalidationRoutes(options.invalidations));
@@ -86,8 +90,11 @@ export function createAdminApp(options: AdminAppOptions): Hono {
   return app;
 }
 
-function isUpload(method: string, path: string): boolean {
-  return (method === 'POST' && /^\/v1\/functions\/?$/.test(path)) || (method === 'PUT' && /^\/v1\/functions\/[^/]+\/code$/.test(path));
+/** `PUT …/code` carries the package raw; `POST /v1/functions` as base64 inside JSON. */
+function uploadKind(method: string, path: string): 'raw' | 'base64' | undefined {
+  if (method === 'PUT' && /^\/v1\/functions\/[^/]+\/code$/.test(path)) return 'raw';
+  if (method === 'POST' && /^\/v1\/functions\/?$/.test(path)) return 'base64';
+  return undefined;
 }
 
 /** The one shape of an admin error: the code's status (presentError), `{ code, message }`, a log line. */

@@ -102,7 +102,7 @@ describe('/v1/functions', () => {
     expect(dup.body.code).toBe('VERGE_ERR_CONTROL_CONFLICT');
     const unknownType = await call('PUT', '/v1/functions/dup/code', 'x', { 'content-type': 'text/plain' });
     expect(unknownType.body.code).toBe('VERGE_ERR_CONTROL_INVALID_CODE');
-    const huge = await call('PUT', '/v1/functions/dup/code?fileName=big.zip', new Uint8Array(71 * 1024 * 1024), { 'content-type': 'application/zip' }, true);
+    const huge = await call('PUT', '/v1/functions/dup/code?fileName=big.zip', new Uint8Array(50 * 1024 * 1024 + 1), { 'content-type': 'application/zip' }, true);
     expect(huge.status).toBe(413);
     expect(huge.body.code).toBe('VERGE_ERR_ADMIN_PAYLOAD_TOO_LARGE');
     // Other routes keep the 1 MB limit.
