@@ -5,7 +5,7 @@
  * (function-settings.ts), code by loading it with the edge node's bundler (code-check.ts), so a
  * version that is published can be deployed.
  */
-import { ControlInvalidError } from '../errors/control-errors.ts';
+import { ControlInvalidError, ControlStoreError } from '../errors/control-errors.ts';
 import type { ConfigIssue } from '../errors/verge-error.ts';
 import { checkCodeLoads } from './code-check.ts';
 import { codePackageOf, type CodeUpload } from './code-package.ts';
@@ -43,7 +43,7 @@ export class FunctionsService {
     refuseIssues(settingsIssues(next));
     if (next.handler !== current.settings.handler || next.runtime !== current.settings.runtime) {
       const bytes = await this.#store.getCode(current.code.sha256);
-      if (bytes === undefined) throw new Error(`The store has no code ${current.code.sha256} for ${name}`);
+      if (bytes === undefined) throw new ControlStoreError(`The store has no code ${current.code.sha256}, which function "${name}" names`, { functionName: name });
       await checkCodeLoads(name, { bytes, format: current.code.format, fileName: current.code.fileName }, next);
     }
     return this.#store.updateFunctionSettings(name, changes, revisionId);

@@ -18,7 +18,7 @@ import { ControlInvalidRevisionError } from '../errors/control-plane-errors.ts';
 import type { ConfigIssue } from '../errors/verge-error.ts';
 import { EVENT_TYPES } from '../pipeline/hooks.ts';
 import type { ControlStore, FunctionSettings } from './control-store.ts';
-import { parseQualifiedName } from './qualified-name.ts';
+import { parseQualifiedName, type Qualifier } from './qualified-name.ts';
 import { edgeConfigOf, revisionConfigIssues } from './revision-config.ts';
 import { revisionDocumentSchema, type CodeRef, type ResolvedAssociation, type ResolvedFunction, type RevisionDocument } from './revision-document.ts';
 import { isNotFound } from './store-errors.ts';
@@ -31,7 +31,6 @@ export interface ResolveOptions {
 interface Resolved {
   readonly fn: ResolvedFunction;
 }
-
 type Raw = Record<string, unknown>;
 const isRaw = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 const VIEWER_EVENTS: readonly EventType[] = ['viewer-request', 'viewer-response'];
@@ -143,7 +142,7 @@ function eventIssues(fn: ResolvedFunction, eventType: EventType, includeBody: bo
 }
 
 /** Which part of a qualified name does not exist: the function, the version or the alias. */
-async function missingWhat(store: ControlStore, functionName: string, qualifier: ReturnType<typeof parseQualifiedName> extends infer Q ? (Q extends { qualifier: infer X } ? X : never) : never): Promise<string> {
+async function missingWhat(store: ControlStore, functionName: string, qualifier: Qualifier): Promise<string> {
   try {
     await store.getFunction(functionName);
   } catch (err) {
