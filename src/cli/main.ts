@@ -13,12 +13,13 @@ Usage:
   verge invalidate [PATH…] [--tag TAG]… [--admin-url URL] [--token T] [--json]
                                                     purge paths (/index.html, /images/*) and tags from
                                                     every worker's cache, through the admin API
-  verge control-plane --config FILE [--port N]      run the control plane (the controlPlane section):
-                                                    functions, versions, aliases, distributions,
-                                                    deployments and the edge API (docs/control-plane.md)
   verge --help                                      show this help
 
-Control plane commands (--admin-url URL, --token T, --json as for invalidate):
+Control plane (docs/control-plane.md):
+  verge control-plane --config FILE [--port N]      run the control plane (the controlPlane section):
+                                                    functions, versions, aliases, distributions,
+                                                    deployments and the edge API
+Its commands (--admin-url URL, --token T, --json as for invalidate):
 ${FUNCTIONS_USAGE}
 ${ALIAS_USAGE}
 ${DISTRIBUTIONS_USAGE}
@@ -109,7 +110,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { serveCommand } = await import('./serve-command.ts');
     return serveCommand({ configPath: values.config, demo: values.demo, port, watch: values.watch, workers, ...(adminPort === undefined ? {} : { adminPort }) });
   }
-  if (command === 'invalidate') return invalidate(rest);
   if (command === 'control-plane') return controlPlane(rest);
   const control = CONTROL_COMMANDS[command];
   if (control !== undefined) {
@@ -121,6 +121,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.exitCode;
     }
   }
+  if (command === 'invalidate') return invalidate(rest);
   process.stderr.write(`verge: unknown command "${command}"\n\n${HELP}`);
   return 2;
 }
