@@ -43,7 +43,7 @@ Options of invalidate (quote wildcards, or the shell expands them: '/images/*'):
 Environment:
   ORIGIN_URL        with --demo: the origin to front instead of the demo site
   ${ADMIN_TOKEN_ENV} the admin API's token (serve: overrides admin.token; invalidate: sends it)
-  ${ADMIN_URL_ENV}   invalidate and the control plane commands: the admin API's address
+  ${ADMIN_URL_ENV}   invalidate: the admin API's address
   VERGE_LOG_LEVEL   pino level for the JSON log lines (default info)
 `;
 

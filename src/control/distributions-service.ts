@@ -6,7 +6,7 @@
  */
 import { ControlInvalidRevisionError } from '../errors/control-plane-errors.ts';
 import type { ControlStore, DistributionRevision } from './control-store.ts';
-import { DISTRIBUTION_ID } from './revision-config.ts';
+import { DISTRIBUTION_ID } from './distribution-config.ts';
 import { resolveRevision, type ResolveOptions } from './revision-resolver.ts';
 import type { RevisionDocument } from './revision-document.ts';
 

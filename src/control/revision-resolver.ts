@@ -19,7 +19,7 @@ import type { ConfigIssue } from '../errors/verge-error.ts';
 import { EVENT_TYPES } from '../pipeline/hooks.ts';
 import type { ControlStore, FunctionSettings } from './control-store.ts';
 import { parseQualifiedName, type Qualifier } from './qualified-name.ts';
-import { edgeConfigOf, revisionConfigIssues } from './revision-config.ts';
+import { edgeConfigOf, revisionConfigIssues } from './distribution-config.ts';
 import { revisionDocumentSchema, type CodeRef, type ResolvedAssociation, type ResolvedFunction, type RevisionDocument } from './revision-document.ts';
 import { isNotFound } from './store-errors.ts';
 
