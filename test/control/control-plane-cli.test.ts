@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,23 @@ describe('the control plane CLI against `verge control-plane`', () => {
     const doc = await request(`${url}/v1/edge/locations/par-1/revision?after=0`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const body = (await doc.body.json()) as { associations: Record<string, unknown>[] };
     expect(body.associations[0]).toEqual({ 'viewer-request': { qualified: 'hello:live', primary: 'hello:1', additional: { key: 'hello:2', weight: 0.25 }, includeBody: false } });
+  }, 60_000);
+
+  test('a directory is zipped by the CLI and bundled by the control plane; update-config shows the new settings', async () => {
+    const pkg = join(dir, 'pkg');
+    mkdirSync(join(pkg, 'lib'), { recursive: true });
+    writeFileSync(join(pkg, 'app.js'), "const { pick } = require('./lib/pick');\nexports.run = async (e) => pick(e);\n");
+    writeFileSync(join(pkg, 'lib/pick.js'), 'exports.pick = (e) => e.Records[0].cf.request;\n');
+    const created = await verge('functions', 'create', 'packaged', '--code', pkg, '--handler', 'app.run', '--json');
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ settings: { handler: 'app.run' }, code: { format: 'zip', fileName: 'pkg.zip' } });
+    const updated = await verge('functions', 'update-config', 'packaged', '--memory-mb', '256', '--description', 'origin side');
+    expect(updated.stdout).toMatch(/Memory MB:\s+256/);
+    expect(updated.stdout).toMatch(/Description:\s+origin side/);
+    // A handler the package does not have is refused against the stored code.
+    const wrong = await verge('functions', 'update-config', 'packaged', '--handler', 'missing.run');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/VERGE_ERR_CONTROL_INVALID_CODE: .*no file missing\{/);
   }, 60_000);
 
   test('errors are printed with the API code, exit 1; usage errors exit 2; without the token, 401', async () => {
