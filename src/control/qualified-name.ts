@@ -16,9 +16,6 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** Lambda's alias name rule: `(?!^[0-9]+$)([a-zA-Z0-9-_]+)`, 1-128 characters. */
 export const ALIAS_NAME = /^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$/;
 
-/** `verge:function:NAME` */
-export const functionArn = (name: string): string => `verge:function:${name}`;
-
 /** The parsed name, or a sentence saying why it is not one. */
 export function parseQualifiedName(text: string): QualifiedName | string {
   const bare = text.startsWith('verge:function:') ? text.slice('verge:function:'.length) : text;
