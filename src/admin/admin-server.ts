@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { AdminConfig, AdminSettings } from '../config/admin-config.ts';
+import type { ControlPlane } from '../control/control-plane.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createAdminApp } from './admin-app.ts';
 import type { CacheTarget } from './cache-target.ts';
@@ -15,10 +16,12 @@ import { Invalidations } from './invalidations.ts';
 export interface AdminServerOptions {
   /** Where to listen, the token (already resolved: resolveAdminSettings), how long invalidations wait. */
   readonly admin: AdminConfig | AdminSettings;
-  /** The caches an invalidation purges, asked anew each time. */
-  readonly targets: () => readonly CacheTarget[];
+  /** The caches an invalidation purges, asked anew each time; absent (a control plane alone): no invalidations. */
+  readonly targets?: () => readonly CacheTarget[];
   /** `cache.store`: how `purged` and completion are counted (src/admin/invalidations.ts). */
-  readonly store: 'memory' | 'disk';
+  readonly store?: 'memory' | 'disk';
+  /** Serves the control plane's routes too (`verge control-plane`). */
+  readonly controlPlane?: ControlPlane;
   readonly logger: Logger;
 }
 
@@ -26,7 +29,7 @@ export interface AdminServer {
   /** `http://host:port` of the admin API. */
   readonly url: string;
   readonly port: number;
-  readonly invalidations: Invalidations;
+  readonly invalidations: Invalidations | undefined;
   close(): Promise<void>;
 }
 
@@ -36,8 +39,8 @@ export interface AdminServer {
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { admin, logger } = options;
-  const invalidations = new Invalidations({ targets: options.targets, store: options.store, timeoutMs: admin.invalidationTimeoutMs, logger });
-  const app = createAdminApp({ token: admin.token, invalidations, logger });
+  const invalidations = options.targets === undefined ? undefined : new Invalidations({ targets: options.targets, store: options.store ?? 'memory', timeoutMs: admin.invalidationTimeoutMs, logger });
+  const app = createAdminApp({ token: admin.token, logger, ...(invalidations === undefined ? {} : { invalidations }), ...(options.controlPlane === undefined ? {} : { controlPlane: options.controlPlane }) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   // An idle admin client must not hold the supervisor's shutdown.
   server.keepAliveTimeout = 5_000;

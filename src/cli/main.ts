@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ADMIN_TOKEN_ENV } from '../config/admin-config.ts';
 import { ADMIN_URL_ENV, DEFAULT_ADMIN_URL, invalidateCommand } from './invalidate-command.ts';
+import { CliError } from './control-client.ts';
+import { ALIAS_USAGE, DEPLOY_USAGE, DISTRIBUTIONS_USAGE, FUNCTIONS_USAGE, LOCATIONS_USAGE } from './control-usage.ts';
 
 const HELP = `verge: a self-hostable edge-function runtime and CDN reverse proxy
 
@@ -15,6 +17,17 @@ Usage:
                                                     run a function of the config on a test event
                                                     (Lambda@Edge shape) and print its result and REPORT line
   verge --help                                      show this help
+
+Control plane (docs/control-plane.md):
+  verge control-plane --config FILE [--port N]      run the control plane (the controlPlane section):
+                                                    functions, versions, aliases, distributions,
+                                                    deployments and the edge API
+Its commands (--admin-url URL, --token T, --json as for invalidate):
+${FUNCTIONS_USAGE}
+${ALIAS_USAGE}
+${DISTRIBUTIONS_USAGE}
+${DEPLOY_USAGE}
+${LOCATIONS_USAGE}
 
 Options:
   --config FILE   the edge node configuration (docs/config.md)
@@ -100,6 +113,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { serveCommand } = await import('./serve-command.ts');
     return serveCommand({ configPath: values.config, demo: values.demo, port, watch: values.watch, workers, ...(adminPort === undefined ? {} : { adminPort }) });
   }
+  if (command === 'control-plane') return controlPlane(rest);
+  const control = CONTROL_COMMANDS[command];
+  if (control !== undefined) {
+    try {
+      return await (await control())(rest);
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err;
+      process.stderr.write(`verge ${command}: ${err.message}\n`);
+      return err.exitCode;
+    }
+  }
   if (command === 'invalidate') return invalidate(rest);
   if (command === 'invoke') return (await import('./invoke-command.ts')).invokeCommand(rest);
   process.stderr.write(`verge: unknown command "${command}"\n\n${HELP}`);
@@ -142,4 +166,37 @@ async function invalidate(args: readonly string[]): Promise<number> {
   }
   const token = values.token ?? (process.env[ADMIN_TOKEN_ENV] || undefined);
   return invalidateCommand({ paths: positionals, tags, adminUrl, token, json: values.json });
+}
+
+/** The control plane's client commands, loaded on use. */
+const CONTROL_COMMANDS: Readonly<Record<string, () => Promise<(args: readonly string[]) => Promise<number>>>> = {
+  functions: async () => (await import('./functions-command.ts')).functionsCommand,
+  alias: async () => (await import('./alias-command.ts')).aliasCommand,
+  distributions: async () => (await import('./distributions-command.ts')).distributionsCommand,
+  deploy: async () => (await import('./deploy-command.ts')).deployCommand,
+  locations: async () => (await import('./locations-command.ts')).locationsCommand,
+};
+
+async function controlPlane(args: readonly string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...args], options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true }));
+  } catch (err) {
+    process.stderr.write(`verge control-plane: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.config === undefined) {
+    process.stderr.write('verge control-plane: give --config FILE (a file with a controlPlane section, docs/control-plane.md)\n');
+    return 2;
+  }
+  if (values.port !== undefined && (!/^\d+$/.test(values.port) || Number(values.port) > 65535)) {
+    process.stderr.write(`verge control-plane: --port must be a whole number from 0 to 65535, got "${values.port}"\n`);
+    return 2;
+  }
+  const { controlPlaneCommand } = await import('./control-plane-command.ts');
+  return controlPlaneCommand({ configPath: values.config, ...(values.port === undefined ? {} : { port: Number(values.port) }) });
 }

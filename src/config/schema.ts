@@ -28,6 +28,7 @@ import { CFF_DEFAULT_TIMEOUT_MS, CFF_MEMORY_MB } from './cloudfront-functions-li
 import { cloudFrontFunctionIssues, keyValueStoreIdSchema, keyValueStoreSchema } from './cloudfront-functions-rules.ts';
 import { workerStallMsSchema } from './worker-stall.ts';
 import { cachePolicySchema, cacheSchema } from './cache-config.ts';
+import { controlPlaneSchema } from './control-plane-config.ts';
 import { adminSchema } from './admin-config.ts';
 
 /** The four events, in lifecycle order; the keys allowed under `behaviors[n].functions`. */
@@ -215,6 +216,8 @@ export const configSchema = strict({
   runtime: runtimeSchema.prefault({}),
   workers: workersSchema,
   workerStallMs: workerStallMsSchema,
+  // What `verge control-plane` runs (config/control-plane-config.ts); `verge serve` ignores it.
+  controlPlane: controlPlaneSchema.optional(),
   // The admin API (config/admin-config.ts); absent: none.
   admin: adminSchema.optional(),
 });

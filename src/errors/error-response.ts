@@ -70,6 +70,9 @@ export function presentError(err: unknown, options: ErrorPresentationOptions): E
       return { ...base, status: 413, cacheStatus: 'Error' };
     // The control plane's store (errors/control-errors.ts); answered as JSON by the admin API.
     case 'VERGE_ERR_CONTROL_INVALID':
+    // The control plane's service layer (errors/control-plane-errors.ts).
+    case 'VERGE_ERR_CONTROL_INVALID_CODE':
+    case 'VERGE_ERR_CONTROL_INVALID_REVISION':
       return { ...base, status: 400, cacheStatus: 'Error' };
     case 'VERGE_ERR_CONTROL_NOT_FOUND':
       return { ...base, status: 404, cacheStatus: 'Error' };
