@@ -142,9 +142,13 @@ export const functionSchema = strict({
     : { ...fn, memoryMb: memoryMb ?? FUNCTION_DEFAULT_MEMORY_MB, timeoutMs: timeoutMs ?? FUNCTION_DEFAULT_TIMEOUT_MS },
 );
 
+// Weighted routing (a Lambda alias's additionalVersionWeights): this share of viewers runs `name` instead.
+const additionalVersion = strict({ name: z.string(), weight: z.number().min(0).max(1) });
+
 const requestAssociation = strict({
   name: z.string(),
   includeBody: z.boolean().default(false),
+  additional: additionalVersion.optional(),
 });
 
 // CloudFront offers "Include body" only for request events; say so rather than "unknown option".
@@ -152,9 +156,10 @@ const responseAssociation = strict(
   {
     name: z.string(),
     includeBody: z.never({ error: 'includeBody is only allowed on viewer-request and origin-request' }).optional(),
+    additional: additionalVersion.optional(),
   },
-  ['name'],
-).transform(({ name }) => ({ name, includeBody: false }));
+  ['name', 'additional'],
+).transform(({ name, additional }) => ({ name, includeBody: false, ...(additional === undefined ? {} : { additional }) }));
 
 export const associationsSchema = strict({
   'viewer-request': requestAssociation.optional(),
@@ -289,6 +294,12 @@ export function crossFieldIssues(raw: unknown, baseDir?: string): ConfigIssue[] 
       const at = `behaviors[${b}].functions.${eventType}`;
       if (functionIndex === undefined) issues.push({ path: `${at}.name`, message: `no function is named ${JSON.stringify(name)} (${known(functionNames)})` });
       else usages.push({ functionIndex, eventType, at });
+      // The weighted second version is associated with the event too: same reference and limit rules.
+      const additional = isRaw(association) && isRaw(association.additional) ? association.additional.name : undefined;
+      if (typeof additional !== 'string') continue;
+      const additionalIndex = functionNames.get(additional);
+      if (additionalIndex === undefined) issues.push({ path: `${at}.additional.name`, message: `no function is named ${JSON.stringify(additional)} (${known(functionNames)})` });
+      else usages.push({ functionIndex: additionalIndex, eventType, at: `${at}.additional` });
     }
   });
 

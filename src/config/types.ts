@@ -67,6 +67,11 @@ export interface FunctionAssociation {
   readonly name: string;
   /** Request events only: pass the body to the function (base64, truncated as CloudFront does). */
   readonly includeBody: boolean;
+  /**
+   * Weighted routing (a Lambda alias's additionalVersionWeights): `weight` (0..1) of viewers run the
+   * function `name` instead, sticky per viewer (pipeline/weighted-association.ts).
+   */
+  readonly additional?: { readonly name: string; readonly weight: number } | undefined;
 }
 
 export interface BehaviorConfig {

@@ -66,6 +66,9 @@ export function presentError(err: unknown, options: ErrorPresentationOptions): E
       return { ...base, status: 404, cacheStatus: 'Error' };
     case 'VERGE_ERR_ADMIN_PAYLOAD_TOO_LARGE':
       return { ...base, status: 413, cacheStatus: 'Error' };
+    // An edge node run by a control plane, before its first revision (errors/control-errors.ts).
+    case 'VERGE_ERR_NO_REVISION':
+      return { ...base, status: 503, cacheStatus: 'Error' };
     default:
       return { ...base, status: 500, cacheStatus: 'Error', logLevel: 'error' };
   }
