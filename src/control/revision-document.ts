@@ -58,8 +58,11 @@ export const revisionDocumentSchema = z.strictObject({
    */
   config: z.record(z.string(), z.unknown()),
   functions: z.array(resolvedFunctionSchema),
-  /** behaviors[i] of `config`, by index: event type → association. */
-  associations: z.array(z.record(z.enum(['viewer-request', 'origin-request', 'origin-response', 'viewer-response']), resolvedAssociationSchema)),
+  /**
+   * behaviors[i] of `config`, by index: event type → association, for the events that have one
+   * (a partial record: zod 4's z.record over an enum requires every key).
+   */
+  associations: z.array(z.partialRecord(z.enum(['viewer-request', 'origin-request', 'origin-response', 'viewer-response']), resolvedAssociationSchema)),
 });
 
 export type CodeRef = z.infer<typeof codeRefSchema>;
