@@ -29,6 +29,7 @@ import { cloudFrontFunctionIssues, keyValueStoreIdSchema, keyValueStoreSchema } 
 import { workerStallMsSchema } from './worker-stall.ts';
 import { cachePolicySchema, cacheSchema } from './cache-config.ts';
 import { adminSchema } from './admin-config.ts';
+import { edgeSchema } from './edge-config.ts';
 
 /** The four events, in lifecycle order; the keys allowed under `behaviors[n].functions`. */
 export { EVENT_TYPES };
@@ -222,6 +223,8 @@ export const configSchema = strict({
   workerStallMs: workerStallMsSchema,
   // The admin API (config/admin-config.ts); absent: none.
   admin: adminSchema.optional(),
+  // Follow a control plane as this `location` (config/edge-config.ts); absent: serve this file alone.
+  edge: edgeSchema.optional(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -4,6 +4,7 @@
  */
 
 import type { AdminConfig } from './admin-config.ts';
+import type { EdgeConfig } from './edge-config.ts';
 import type { CacheConfig, CachePolicyConfig } from './cache-config.ts';
 
 export type { AdminConfig, CacheConfig, CachePolicyConfig };
@@ -124,6 +125,8 @@ export interface VergeConfig {
   readonly workerStallMs: number;
   /** The admin API `verge serve` starts (src/admin/); undefined when the file has no `admin` section. */
   readonly admin?: AdminConfig | undefined;
+  /** The control plane this node follows (config/edge-config.ts); undefined when the file has no `edge` section. */
+  readonly edge?: EdgeConfig | undefined;
   /** The directory relative paths were resolved against (the config file's directory). */
   readonly baseDir: string;
 }

@@ -46,6 +46,11 @@ export interface EdgeAgentOptions {
   /** First retry delay after a failure; doubles per failure up to maxBackoffMs. */
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /**
+   * Apply the saved revision but do not contact the control plane until `follow()` is called (the
+   * supervisor starts its workers in between, so they start with the saved revision).
+   */
+  readonly deferFollow?: boolean;
 }
 
 export interface EdgeAgent {
@@ -55,6 +60,8 @@ export interface EdgeAgent {
   waitForGeneration(generation: number, timeoutMs?: number): Promise<RevisionDocument>;
   /** Sends one heartbeat now (also sent on its timer). */
   heartbeat(): Promise<void>;
+  /** Starts following the control plane (at once unless `deferFollow`); later calls do nothing. */
+  follow(): void;
   stop(): Promise<void>;
 }
 
@@ -160,6 +167,7 @@ export async function startEdgeAgent(options: EdgeAgentOptions): Promise<EdgeAge
     await fetchCode(doc);
     await target.apply(doc, codeDir);
     served(doc);
+    logger.info({ type: 'revision-served', location, distributionId: doc.distributionId, revision: doc.revision, generation: doc.generation, versions: doc.functions.map((f) => f.key) }, `Location ${location} serves revision ${doc.revision} (generation ${doc.generation})`);
     try {
       await saveRevision(stateDir, doc);
       await pruneCode(codeDir, [doc]);
@@ -252,9 +260,15 @@ export async function startEdgeAgent(options: EdgeAgentOptions): Promise<EdgeAge
     })();
     return beating;
   };
-  const heartbeatTimer = setInterval(() => void beat(), heartbeatIntervalMs);
-  heartbeatTimer.unref();
-  const following = follow();
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  let following: Promise<void> | undefined;
+  const start = () => {
+    if (following !== undefined || stopping.signal.aborted) return;
+    heartbeatTimer = setInterval(() => void beat(), heartbeatIntervalMs);
+    heartbeatTimer.unref();
+    following = follow();
+  };
+  if (options.deferFollow !== true) start();
 
   return {
     serving: () => serving,
@@ -267,6 +281,7 @@ export async function startEdgeAgent(options: EdgeAgentOptions): Promise<EdgeAge
       });
     },
     heartbeat: beat,
+    follow: start,
     async stop() {
       stopping.abort();
       clearInterval(heartbeatTimer);
