@@ -69,8 +69,8 @@ if (edge?.revision !== undefined) {
   }
 }
 
-/** The answer to one of the supervisor's questions (Supervisor.ask). */
-function answer(question: WorkerQuestion): Promise<unknown> {
+/** The answer to one of the supervisor's questions (Supervisor.ask); async, so a throw (no revision yet) is an answer too. */
+async function answer(question: WorkerQuestion): Promise<unknown> {
   switch (question.kind) {
     case 'invalidate':
       return node.cache.invalidate({ paths: question.paths, tags: question.tags }).catch((err: unknown) => {
@@ -81,7 +81,7 @@ function answer(question: WorkerQuestion): Promise<unknown> {
     case 'apply-revision':
       return applyRevision({ doc: question.doc, codeDir: question.codeDir });
     case 'take-health':
-      return Promise.resolve(keyedHealth(node, keysByName));
+      return keyedHealth(node, keysByName);
   }
 }
 process.on('message', (message: AskMessage) => {

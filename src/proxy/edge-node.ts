@@ -133,7 +133,14 @@ export async function startEdgeNode(initial: VergeConfig | UnconfiguredNode, opt
   if ('origins' in initial) {
     // Bundles and module-checks every function before listening: a function that cannot load stops
     // startup with VERGE_ERR_FUNCTION_LOAD rather than failing its first request.
-    current = await load(initial);
+    try {
+      current = await load(initial);
+    } catch (err) {
+      parts?.runtime.close();
+      await parts?.cache.close();
+      await parts?.origins.close();
+      throw err;
+    }
     if (options.watch) current.registry.watch(logger);
   }
   /** Generations replaced and still finishing requests. */
