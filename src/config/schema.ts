@@ -302,7 +302,14 @@ export function crossFieldIssues(raw: unknown, baseDir?: string): ConfigIssue[] 
       if (typeof additional !== 'string') continue;
       const additionalIndex = functionNames.get(additional);
       if (additionalIndex === undefined) issues.push({ path: `${at}.additional.name`, message: `no function is named ${JSON.stringify(additional)} (${known(functionNames)})` });
-      else usages.push({ functionIndex: additionalIndex, eventType, at: `${at}.additional` });
+      else {
+        usages.push({ functionIndex: additionalIndex, eventType, at: `${at}.additional` });
+        // Two versions of one function: the CloudFront Functions rules checked on `name` then hold for both.
+        const runtimeOf = (i: number | undefined) => (i === undefined ? undefined : ((isRaw(functions[i]) ? (functions[i] as Raw).runtime : undefined) ?? 'nodejs-edge'));
+        if (functionIndex !== undefined && runtimeOf(functionIndex) !== runtimeOf(additionalIndex)) {
+          issues.push({ path: `${at}.additional.name`, message: `must have the runtime of ${JSON.stringify(name)} (${String(runtimeOf(functionIndex))}), got ${String(runtimeOf(additionalIndex))}` });
+        }
+      }
     }
   });
 

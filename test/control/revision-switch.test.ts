@@ -106,3 +106,26 @@ test('switching revisions under load fails no request (autocannon: 0 errors, 0 n
   expect(warm.length).toBeGreaterThan(0);
   expect(warm.every((key) => key.startsWith('tag_5@'))).toBe(true);
 }, 30_000);
+
+test('the cache is kept across revisions: an entry stored under revision 1 is a hit under revision 2', async () => {
+  origin = await startOrigin((_req, res) => {
+    res.writeHead(200, { 'Cache-Control': 'max-age=300', 'Content-Type': 'text/plain' });
+    res.end('cached body');
+  });
+  const { node, target } = await controlledNode();
+  const v1 = version('tag:1', tagging('one'));
+  const v2 = version('tag:2', tagging('two'));
+  const codeDir = codeDirOf(await stateDirWithCode(v1, v2));
+  const cached = (n: number, v: typeof v1) => {
+    const doc = revisionDoc(n, origin!.url, [v], { 'viewer-response': association(v.key) });
+    return { ...doc, config: { ...doc.config, behaviors: [{ pathPattern: '*', originId: 'origin', cachePolicy: 'CachingOptimized' }] } };
+  };
+  await target.apply(cached(1, v1), codeDir);
+  expect((await send(`${node.url}/page`)).headers['x-cache']).toMatch(/^Miss/);
+  await target.apply(cached(2, v2), codeDir);
+  const hit = await send(`${node.url}/page`);
+  expect(hit.headers['x-cache']).toMatch(/^Hit/);
+  // The new revision's viewer-response runs on the cached response.
+  expect(hit.headers['x-version']).toBe('two');
+  expect(origin.seen).toHaveLength(1);
+});

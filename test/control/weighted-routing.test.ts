@@ -81,3 +81,15 @@ test('a config file may route by weight too, and an additional name that is no f
   };
   await expect(startEdge(base)).rejects.toThrow(/behaviors\[0\]\.functions\.viewer-request\.additional\.name: no function is named "nope"/);
 });
+
+test('the additional version must have the runtime of the primary one', async () => {
+  const base = {
+    origins: [{ id: 'o', url: origin.url }],
+    functions: [
+      { name: 'lambda', code: 'missing.js' },
+      { name: 'cff', code: 'missing-cff.js', runtime: 'cloudfront-js-2.0' },
+    ],
+    behaviors: [{ pathPattern: '*', originId: 'o', cachePolicy: 'CachingDisabled', functions: { 'viewer-request': { name: 'lambda', additional: { name: 'cff', weight: 0.1 } } } }],
+  };
+  await expect(startEdge(base)).rejects.toThrow(/behaviors\[0\]\.functions\.viewer-request\.additional\.name: must have the runtime of "lambda" \(nodejs-edge\), got cloudfront-js-2\.0/);
+});
