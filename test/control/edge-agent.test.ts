@@ -3,7 +3,7 @@
  * test/helpers/revision-fixtures.ts: a stand-in for the wire contract only (the real edge API is
  * built on another branch); these tests move to the real control plane when both are merged.
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
@@ -180,4 +180,22 @@ test('restarted while the control plane is down, the node serves its saved revis
   // Backing off: the delays grow.
   expect(Number(warnings[2]!.retryInMs)).toBeGreaterThanOrEqual(Number(warnings[0]!.retryInMs));
   expect((await send(second.node.url)).status).toBe(200);
+});
+
+test('a saved revision whose code changed on disk is not served; the control plane sends it again and the code is fetched anew', async () => {
+  const { cp, origin, stateDir } = await setup();
+  cp.addCode(v1.source);
+  cp.publish(revisionDoc(1, origin.url, [v1], { 'viewer-response': association('tag:1') }));
+  const first = await startNode(cp.url, stateDir);
+  await first.agent.waitForGeneration(1);
+  await first.agent.stop();
+  await first.node.close(1_000);
+  writeFileSync(join(stateDir, 'code', v1.code.sha256, 'index.js'), tagging('edited on disk'));
+
+  const second = await startNode(cp.url, stateDir);
+  expect(second.logs.find((l) => l.type === 'revision-restore-failed')).toMatchObject({ level: 'error' });
+  expect(String(second.logs.find((l) => l.type === 'revision-restore-failed')!.err)).toContain('tag:1');
+  await second.agent.waitForGeneration(1);
+  expect((await send(second.node.url)).headers['x-version']).toBe('one');
+  expect(readFileSync(join(stateDir, 'code', v1.code.sha256, 'index.js'), 'utf8')).toBe(v1.source);
 });
