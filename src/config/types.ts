@@ -55,6 +55,12 @@ export interface FunctionConfig {
   readonly reservedConcurrency?: number | undefined;
   /** CloudFront Functions only: the key value store `cf.kvs()` reads (its id and absolute file). */
   readonly keyValueStore?: KeyValueStoreConfig;
+  /**
+   * A version published by a control plane (`3`, `$LATEST`): shown as the function's version in
+   * REPORT lines and `context.functionVersion` instead of the code hash. Not a config file option:
+   * control/revision-config.ts sets it.
+   */
+  readonly versionLabel?: string;
 }
 
 /** A key value store for CloudFront Functions, loaded from a file in CloudFront's import format. */

@@ -80,6 +80,9 @@ export function revisionConfig(doc: RevisionDocument, node: { readonly codeDir: 
   });
   raw.listen = node.listen;
   raw.location = node.location;
-  const config = parseConfig(raw, node.codeDir, `revision ${doc.revision} (generation ${doc.generation}) of distribution ${doc.distributionId}`);
+  const parsed = parseConfig(raw, node.codeDir, `revision ${doc.revision} (generation ${doc.generation}) of distribution ${doc.distributionId}`);
+  // REPORT lines and context.functionVersion show the published version (`3`), as Lambda's do.
+  const functions = parsed.functions.map((fn, i) => Object.freeze({ ...fn, versionLabel: String(doc.functions[i]!.version) }));
+  const config: VergeConfig = Object.freeze({ ...parsed, functions: Object.freeze(functions) });
   return { config, keysByName };
 }

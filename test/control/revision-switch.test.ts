@@ -8,7 +8,7 @@ import { nodeRevisionTarget, type RevisionTarget } from '../../src/control/apply
 import { codeDirOf } from '../../src/control/revision-state.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startEdgeNode, type EdgeNode } from '../../src/proxy/edge-node.ts';
-import { logCapture, send, startOrigin, type LogLine, type TestOrigin } from '../helpers/harness.ts';
+import { eventually, logCapture, send, startOrigin, type LogLine, type TestOrigin } from '../helpers/harness.ts';
 import { association, revisionDoc, stateDirWithCode, tagging, version } from '../helpers/revision-fixtures.ts';
 
 const listen = { host: '127.0.0.1', port: 0 };
@@ -128,4 +128,14 @@ test('the cache is kept across revisions: an entry stored under revision 1 is a 
   // The new revision's viewer-response runs on the cached response.
   expect(hit.headers['x-version']).toBe('two');
   expect(origin.seen).toHaveLength(1);
+});
+
+test('REPORT lines and context.functionVersion show the published version number', async () => {
+  origin = await startOrigin();
+  const { node, target, logs } = await controlledNode();
+  const v7 = version('ctx:7', `exports.handler = async (event, context) => ({ status: '200', body: context.functionName + ' ' + context.functionVersion });`);
+  await target.apply(revisionDoc(7, origin.url, [v7], { 'viewer-request': association('ctx:7') }), codeDirOf(await stateDirWithCode(v7)));
+  expect((await send(node.url)).text).toBe('ctx_7 7');
+  const report = await eventually(() => logs.find((l) => l.type === 'REPORT'));
+  expect(report).toMatchObject({ function: 'ctx_7', version: '7' });
 });
