@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { parseConfig } from '../config/load-config.ts';
 import { applyRevisionToNode, keyedHealth } from '../control/apply-revision.ts';
-import { RevisionApplyError } from '../errors/control-errors.ts';
+import { RevisionApplyError } from '../errors/edge-errors.ts';
 import { ConfigError, VergeError } from '../errors/verge-error.ts';
 import { startEdgeNode, type EdgeNode } from '../proxy/edge-node.ts';
 import { WORKER_HEARTBEAT_MS, type AskMessage, type StartMessage, type WorkerMessage, type WorkerQuestion } from '../proxy/supervisor.ts';

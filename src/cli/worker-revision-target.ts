@@ -12,7 +12,7 @@
  */
 import type { KeyedWindow, RevisionTarget } from '../control/apply-revision.ts';
 import type { RevisionDocument } from '../control/revision-document.ts';
-import { RevisionApplyError } from '../errors/control-errors.ts';
+import { RevisionApplyError } from '../errors/edge-errors.ts';
 import { VergeError } from '../errors/verge-error.ts';
 import type { Logger } from '../observability/logger.ts';
 import { mergeWindows } from '../observability/version-health.ts';

@@ -6,7 +6,7 @@
  * failure is one RevisionApplyError naming the revision and its cause.
  */
 import type { ListenConfig } from '../config/types.ts';
-import { RevisionApplyError } from '../errors/control-errors.ts';
+import { RevisionApplyError } from '../errors/edge-errors.ts';
 import { ConfigError, VergeError } from '../errors/verge-error.ts';
 import type { VersionWindow } from '../observability/version-health.ts';
 import type { ApplyOutcome, EdgeNode } from '../proxy/edge-node.ts';

@@ -18,7 +18,7 @@
  * plane the deployment did not take here.
  */
 import { request } from 'undici';
-import { ControlPlaneUnreachableError, RevisionApplyError } from '../errors/control-errors.ts';
+import { ControlPlaneUnreachableError, RevisionApplyError } from '../errors/edge-errors.ts';
 import { VergeError } from '../errors/verge-error.ts';
 import type { Logger } from '../observability/logger.ts';
 import { p99 } from '../observability/version-health.ts';

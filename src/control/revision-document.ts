@@ -58,10 +58,7 @@ export const revisionDocumentSchema = z.strictObject({
    */
   config: z.record(z.string(), z.unknown()),
   functions: z.array(resolvedFunctionSchema),
-  /**
-   * behaviors[i] of `config`, by index: event type → association, for the events that have one
-   * (a partial record: zod 4's z.record over an enum requires every key).
-   */
+  /** behaviors[i] of `config`, by index: event type → association. */
   associations: z.array(z.partialRecord(z.enum(['viewer-request', 'origin-request', 'origin-response', 'viewer-response']), resolvedAssociationSchema)),
 });
 

@@ -13,7 +13,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CodeIntegrityError } from '../errors/control-errors.ts';
+import { CodeIntegrityError } from '../errors/edge-errors.ts';
 import { codeFilePath } from './revision-config.ts';
 import { revisionDocumentSchema, type ResolvedFunction, type RevisionDocument } from './revision-document.ts';
 

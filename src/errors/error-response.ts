@@ -66,7 +66,7 @@ export function presentError(err: unknown, options: ErrorPresentationOptions): E
       return { ...base, status: 404, cacheStatus: 'Error' };
     case 'VERGE_ERR_ADMIN_PAYLOAD_TOO_LARGE':
       return { ...base, status: 413, cacheStatus: 'Error' };
-    // An edge node run by a control plane, before its first revision (errors/control-errors.ts).
+    // An edge node run by a control plane, before its first revision (errors/edge-errors.ts).
     case 'VERGE_ERR_NO_REVISION':
       return { ...base, status: 503, cacheStatus: 'Error' };
     default:

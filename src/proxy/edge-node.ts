@@ -3,7 +3,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ListenConfig, VergeConfig } from '../config/types.ts';
 import { errorBody, presentError } from '../errors/error-response.ts';
-import { NoRevisionError } from '../errors/control-errors.ts';
+import { NoRevisionError } from '../errors/edge-errors.ts';
 import { createLogger, flushLogger, type Logger } from '../observability/logger.ts';
 import { VersionHealth } from '../observability/version-health.ts';
 import type { FunctionRegistry } from '../runtime/function-registry.ts';
