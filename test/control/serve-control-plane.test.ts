@@ -104,3 +104,21 @@ test('verge serve --location without --control-plane is refused with the option 
   expect(code).toBe(1);
   expect(run.stderr()).toContain('--location: is for a node that follows a control plane: give --control-plane URL too');
 });
+
+test('verge serve --control-plane without a config file needs --location', async () => {
+  const run = runVerge(['serve', '--control-plane', 'http://127.0.0.1:9']);
+  const { code } = await run.exited;
+  expect(code).toBe(1);
+  expect(run.stderr()).toContain('--location: is required');
+});
+
+test('a node without a config file answers 503 VERGE_ERR_NO_REVISION until its control plane sends a revision', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'verge-state-'));
+  // Port 9 (discard) refuses: the control plane is down from the start.
+  const node = await serving(['--control-plane', 'http://127.0.0.1:9', '--location', 'lis-1', '--state-dir', stateDir, '--workers', '1']);
+  const res = await send(node.url);
+  expect(res.status).toBe(503);
+  expect(res.headers['retry-after']).toBe('1');
+  expect(res.text).toContain('VERGE_ERR_NO_REVISION');
+  expect(await node.stop()).toBe(0);
+}, 30_000);
