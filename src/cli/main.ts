@@ -10,6 +10,9 @@ Usage:
   verge serve --config FILE [--port N] [--workers N|auto] [--watch]
                                                     run an edge node from a config file (YAML or JSON)
   verge serve --demo [--port N] [--workers N|auto]  run the demo: an edge node in front of examples/site
+  verge serve --control-plane URL --location NAME [--state-dir DIR] [--config FILE] [--port N]
+                                                    run an edge node that serves what its control plane
+                                                    deploys to location NAME (docs/control-plane.md)
   verge invalidate [PATH…] [--tag TAG]… [--admin-url URL] [--token T] [--json]
                                                     purge paths (/index.html, /images/*) and tags from
                                                     every worker's cache, through the admin API
@@ -36,6 +39,10 @@ Options:
   --watch         reload function code files when they change (development)
   --demo          the embedded default used by \`npm start\`; ORIGIN_URL=https://… fronts that site instead
   --admin-port N  serve: the admin API's port instead of admin.listen.port (0 picks a free port)
+  --control-plane URL  follow this control plane (overrides edge.controlPlaneUrl)
+  --location NAME the location this node serves (overrides location)
+  --state-dir DIR where the last applied revision is kept, served at the next start when the
+                  control plane is unreachable (overrides edge.stateDir; default: a temporary directory)
 
 Options of invalidate (quote wildcards, or the shell expands them: '/images/*'):
   --tag TAG       purge the responses tagged TAG (Cache-Tag / Surrogate-Key); repeatable
@@ -47,6 +54,7 @@ Environment:
   ORIGIN_URL        with --demo: the origin to front instead of the demo site
   ${ADMIN_TOKEN_ENV} the admin API's token (serve: overrides admin.token; invalidate: sends it)
   ${ADMIN_URL_ENV}   invalidate: the admin API's address
+  VERGE_EDGE_TOKEN  serve: the control plane's edge API token (overrides edge.token)
   VERGE_LOG_LEVEL   pino level for the JSON log lines (default info)
 `;
 
@@ -69,6 +77,9 @@ export async function main(argv: readonly string[]): Promise<number> {
           watch: { type: 'boolean', default: false },
           demo: { type: 'boolean', default: false },
           'admin-port': { type: 'string' },
+          'control-plane': { type: 'string' },
+          location: { type: 'string' },
+          'state-dir': { type: 'string' },
           help: { type: 'boolean', short: 'h', default: false },
         },
         strict: true,
@@ -105,13 +116,23 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 2;
       }
     }
-    if (!values.demo && values.config === undefined) {
-      process.stderr.write('verge serve: give --config FILE (or --demo)\n');
+    const controlPlaneUrl = values['control-plane'];
+    if (!values.demo && values.config === undefined && controlPlaneUrl === undefined) {
+      process.stderr.write('verge serve: give --config FILE, --control-plane URL --location NAME, or --demo\n');
       return 2;
     }
+    if (values.demo && controlPlaneUrl !== undefined) {
+      process.stderr.write('verge serve: --demo serves the demo site; it does not follow a control plane\n');
+      return 2;
+    }
+    const edge = {
+      ...(controlPlaneUrl === undefined ? {} : { controlPlaneUrl }),
+      ...(values.location === undefined ? {} : { location: values.location }),
+      ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }),
+    };
     // Loaded only when serving: `verge invalidate` need not load the runtime (isolated-vm, esbuild).
     const { serveCommand } = await import('./serve-command.ts');
-    return serveCommand({ configPath: values.config, demo: values.demo, port, watch: values.watch, workers, ...(adminPort === undefined ? {} : { adminPort }) });
+    return serveCommand({ configPath: values.config, demo: values.demo, port, watch: values.watch, workers, edge, ...(adminPort === undefined ? {} : { adminPort }) });
   }
   if (command === 'control-plane') return controlPlane(rest);
   const control = CONTROL_COMMANDS[command];

@@ -12,6 +12,13 @@ import { flushLogger } from '../observability/logger.ts';
 import { startSupervisor, WorkerStartError, type Supervisor } from '../proxy/supervisor.ts';
 import { createSharedStdoutLogger } from './shared-stdout-logger.ts';
 import { DEMO_SITE, readServeConfig, type WorkerSettings } from './serve-config.ts';
+import { resolveEdgeSettings, type EdgeCliOptions, type EdgeSettings } from './edge-settings.ts';
+import { workerRevisionTarget } from './worker-revision-target.ts';
+import { startEdgeAgent, type EdgeAgent } from '../control/edge-agent.ts';
+import type { ListenConfig } from '../config/types.ts';
+import { listenSchema } from '../config/schema.ts';
+import { defaultWorkerStallMs } from '../config/worker-stall.ts';
+import { ORIGIN_EVENT_MAX_TIMEOUT_MS } from '../config/lambda-edge-limits.ts';
 
 export interface ServeOptions {
   readonly configPath: string | undefined;
@@ -22,6 +29,8 @@ export interface ServeOptions {
   readonly workers?: WorkersSetting;
   /** `--admin-port`: overrides `admin.listen.port` (0 picks a free port); ignored without an `admin` section. */
   readonly adminPort?: number;
+  /** `--control-plane`, `--location`, `--state-dir`: follow a control plane (with or without --config). */
+  readonly edge?: EdgeCliOptions;
 }
 
 /** The reason startup was aborted: a signal came before every worker was ready. */
@@ -67,11 +76,14 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   process.on('SIGTERM', () => handle('SIGTERM'));
   process.on('SIGINT', () => handle('SIGINT'));
   let site: StaticSite | undefined;
-  let raw: RawConfigSource;
-  let config: VergeConfig;
+  let raw: RawConfigSource | undefined;
+  let config: VergeConfig | undefined;
   let adminSettings: AdminSettings | undefined;
+  let edge: EdgeSettings | undefined;
   try {
-    if (options.demo) {
+    if (options.configPath === undefined && !options.demo) {
+      // A node that follows a control plane and has no file: it waits for (or restores) a revision.
+    } else if (options.demo) {
       // The demo fronts ORIGIN_URL when given, otherwise a static site served by the supervisor
       // (it stands for the origin, which is not the edge node's request handling).
       const demoOriginUrl = process.env.ORIGIN_URL ?? (site = await startStaticSite(DEMO_SITE)).url;
@@ -79,14 +91,17 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     } else {
       raw = await readServeConfig({ configPath: options.configPath! });
     }
-    // Validated here once, so a bad file is reported before any worker starts.
-    config = await loadConfig(raw);
-    // Every function bundled and module-checked here too (esbuild, no isolates): a function that
-    // cannot load stops startup with its message, rather than every worker failing the same way.
-    await Promise.all(config.functions.map((fn) => loadFunctionVersion(fn)));
-    if (config.admin !== undefined) {
+    if (raw !== undefined) {
+      // Validated here once, so a bad file is reported before any worker starts.
+      config = await loadConfig(raw);
+      // Every function bundled and module-checked here too (esbuild, no isolates): a function that
+      // cannot load stops startup with its message, rather than every worker failing the same way.
+      await Promise.all(config.functions.map((fn) => loadFunctionVersion(fn)));
+    }
+    edge = await resolveEdgeSettings(options.edge ?? {}, config, process.env, raw?.sourceName ?? 'command line');
+    if (config?.admin !== undefined) {
       const listen = { ...config.admin.listen, port: options.adminPort ?? config.admin.listen.port };
-      adminSettings = resolveAdminSettings({ ...config.admin, listen }, process.env, raw.sourceName ?? 'config');
+      adminSettings = resolveAdminSettings({ ...config.admin, listen }, process.env, raw?.sourceName ?? 'config');
     }
   } catch (err) {
     await site?.close();
@@ -104,10 +119,40 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     await site?.close();
     return 0;
   }
-  const setting = options.workers ?? config.workers;
+  const setting = options.workers ?? config?.workers ?? 'auto';
   const workers = setting === 'auto' ? availableParallelism() : setting;
-  const port = options.port ?? config.listen.port;
-  const workerData = (workerPort: number): WorkerSettings => ({ config: raw, port: workerPort, watch: options.watch || options.demo });
+  // Without a file, the node listens where listen's defaults say (or --port).
+  const listen: ListenConfig = config?.listen ?? listenSchema.parse({});
+  const port = options.port ?? listen.port;
+  // A control plane may send functions with any timeoutMs up to the origin events' 30 s, and a
+  // revision's prewarm runs a cold start on the worker's thread: the watchdog must outlast it.
+  const stallMs = Math.max(config?.workerStallMs ?? 0, edge === undefined ? 0 : defaultWorkerStallMs([{ timeoutMs: ORIGIN_EVENT_MAX_TIMEOUT_MS }]));
+  const readyMs = config === undefined ? 60_000 : readyTimeoutMs(config);
+
+  // The edge agent runs here, once for all workers (cli/worker-revision-target.ts). The revision
+  // saved in the state directory is restored first, so every worker starts with it.
+  const target = edge === undefined ? undefined : workerRevisionTarget(() => supervisor, logger);
+  let agent: EdgeAgent | undefined;
+  if (edge !== undefined && target !== undefined) {
+    agent = await startEdgeAgent({
+      location: edge.location,
+      controlPlaneUrl: edge.controlPlaneUrl,
+      token: edge.token,
+      stateDir: edge.stateDir,
+      target,
+      logger,
+      heartbeatIntervalMs: edge.heartbeatIntervalMs,
+      pollWaitMs: edge.pollWaitMs,
+      nodeVersion: process.version,
+      deferFollow: true,
+    });
+  }
+  const workerData = (workerPort: number): WorkerSettings => ({
+    config: raw,
+    port: workerPort,
+    watch: options.watch || options.demo,
+    ...(edge === undefined ? {} : { edge: { listen, location: edge.location, revision: target?.latest() } }),
+  });
 
   // The admin API, one per node, in the supervisor: it listens before any worker forks, so an admin
   // port in use stops startup at once; until the workers serve it has no cache to purge.
@@ -115,8 +160,9 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   let supervisor: Supervisor | undefined;
   if (adminSettings !== undefined) {
     try {
-      admin = await startAdminServer({ admin: adminSettings, targets: () => (supervisor === undefined ? [] : workerCacheTargets(supervisor)), store: config.cache.store, logger });
+      admin = await startAdminServer({ admin: adminSettings, targets: () => (supervisor === undefined ? [] : workerCacheTargets(supervisor)), store: config!.cache.store, logger });
     } catch (err) {
+      await agent?.stop();
       await site?.close();
       await flushLogger(logger);
       const { code } = err as NodeJS.ErrnoException;
@@ -125,8 +171,20 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     }
   }
   try {
-    supervisor = await startSupervisor({ workers, workerScript: WORKER_SCRIPT, host: config.listen.host, port, workerData, logger, stallMs: config.workerStallMs, readyTimeoutMs: readyTimeoutMs(config), abortSignal: startup.signal });
+    supervisor = await startSupervisor({
+      workers,
+      workerScript: WORKER_SCRIPT,
+      host: listen.host,
+      port,
+      workerData,
+      logger,
+      stallMs,
+      readyTimeoutMs: readyMs,
+      abortSignal: startup.signal,
+      ...(target === undefined ? {} : { onReady: target.onReady }),
+    });
   } catch (err) {
+    await agent?.stop();
     await admin?.close();
     await site?.close();
     if (err instanceof StartupInterrupted) {
@@ -137,7 +195,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     await flushLogger(logger);
     if (!(err instanceof WorkerStartError)) throw err;
     if (err.code !== undefined) {
-      process.stderr.write(`verge serve: cannot listen on ${config.listen.host}:${port} (${err.code}). Is another server using it? Pick another with --port N.\n`);
+      process.stderr.write(`verge serve: cannot listen on ${listen.host}:${port} (${err.code}). Is another server using it? Pick another with --port N.\n`);
     } else {
       process.stderr.write(`verge serve: workers cannot start: ${err.message}\n`);
     }
@@ -147,8 +205,10 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     const invalidate = admin === undefined ? '' : `Purge the cache: npx verge invalidate '/*'${admin.port === ADMIN_DEFAULT_PORT ? '' : ` --admin-url ${admin.url}`}\n`;
     process.stderr.write(`\nVerge demo: ${supervisor.url} → ${site ? `demo site ${site.url}` : process.env.ORIGIN_URL}\nTry: curl -i ${supervisor.url}/\n${invalidate}\n`);
   }
+  agent?.follow();
   const outcome = await Promise.race([signalled.then((signal) => ({ signal })), supervisor.gaveUp.then((reason) => ({ reason }))]);
   if ('signal' in outcome) logger.info({ type: 'signal', signal: outcome.signal }, `Received ${outcome.signal}: draining every worker`);
+  await agent?.stop();
   await admin?.close();
   await supervisor.stop();
   await site?.close();

@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { readConfigFile, type RawConfigSource } from '../config/load-config.ts';
+import type { ListenConfig } from '../config/types.ts';
+import type { RevisionDocument } from '../control/revision-document.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEMO_CONFIG = `${REPO_ROOT}examples/verge.demo.yaml`;
@@ -16,7 +18,15 @@ const DEMO_ORIGIN_PLACEHOLDER = 'http://127.0.0.1:8081';
  * holds compiled path matchers, which cannot cross a process boundary, so each worker validates it again.
  */
 export interface WorkerSettings {
-  readonly config: RawConfigSource;
+  /** Undefined for a node that follows a control plane without a config file (it waits for a revision). */
+  readonly config: RawConfigSource | undefined;
+  /** A node that follows a control plane (cli/worker-revision-target.ts). */
+  readonly edge?: {
+    readonly listen: ListenConfig;
+    readonly location: string;
+    /** The document the node serves now, whose code is in codeDir: applied before the worker says it is ready. */
+    readonly revision: { readonly doc: RevisionDocument; readonly codeDir: string } | undefined;
+  };
   /** The port every worker listens on (0 only for the first worker when any free port will do). */
   readonly port: number;
   readonly watch: boolean;

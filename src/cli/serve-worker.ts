@@ -5,9 +5,11 @@
  */
 import { once } from 'node:events';
 import { parseConfig } from '../config/load-config.ts';
+import { applyRevisionToNode, keyedHealth } from '../control/apply-revision.ts';
+import { RevisionApplyError } from '../errors/edge-errors.ts';
 import { ConfigError, VergeError } from '../errors/verge-error.ts';
-import { startEdgeNode } from '../proxy/edge-node.ts';
-import { WORKER_HEARTBEAT_MS, type AskMessage, type StartMessage, type WorkerMessage } from '../proxy/supervisor.ts';
+import { startEdgeNode, type EdgeNode } from '../proxy/edge-node.ts';
+import { WORKER_HEARTBEAT_MS, type AskMessage, type StartMessage, type WorkerMessage, type WorkerQuestion } from '../proxy/supervisor.ts';
 import type { WorkerSettings } from './serve-config.ts';
 import { createSharedStdoutLogger } from './shared-stdout-logger.ts';
 
@@ -28,10 +30,10 @@ process.on('unhandledRejection', (reason) => {
   logger.error({ type: 'error', code: 'VERGE_ERR_INTERNAL', err: reason instanceof Error ? reason.stack : String(reason) }, 'Unhandled promise rejection');
 });
 
-let node;
+let node: EdgeNode;
 try {
-  const config = parseConfig(settings.config.raw, settings.config.baseDir, settings.config.sourceName);
-  node = await startEdgeNode(config, { logger, port: settings.port, watch: settings.watch, reusePort: true });
+  const config = settings.config === undefined ? undefined : parseConfig(settings.config.raw, settings.config.baseDir, settings.config.sourceName);
+  node = await startEdgeNode(config ?? settings.edge!, { logger, port: settings.port, watch: settings.watch, reusePort: true });
 } catch (err) {
   const { code, syscall } = err as NodeJS.ErrnoException;
   const message = err instanceof ConfigError || code !== undefined ? (err as Error).message : ((err as Error).stack ?? String(err));
@@ -41,15 +43,55 @@ try {
   await tell({ type: 'verge:start-failed', ...(code !== undefined ? { code } : {}), ...(syscall !== undefined ? { syscall } : {}), message });
   process.exit(1);
 }
-// The supervisor's questions (Supervisor.ask): today, purging this worker's cache for the admin API.
+// A node that follows a control plane: the supervisor's edge agent sends every document (cli/worker-revision-target.ts).
+const edge = settings.edge;
+const keysByName = new Map<string, string>();
+let servingGeneration = 0;
+let applying: Promise<unknown> = Promise.resolve();
+const applyRevision = (doc: NonNullable<typeof edge>['revision'] & object): Promise<number> => {
+  const run = async () => {
+    // Asked again for what it serves (a replacement asked once ready): nothing to do.
+    if (doc.doc.generation === servingGeneration) return servingGeneration;
+    await applyRevisionToNode(node, doc.doc, doc.codeDir, edge!, keysByName);
+    servingGeneration = doc.doc.generation;
+    return servingGeneration;
+  };
+  const result = applying.then(run, run);
+  applying = result.catch(() => undefined);
+  return result;
+};
+if (edge?.revision !== undefined) {
+  try {
+    await applyRevision(edge.revision);
+  } catch (err) {
+    // Still worth serving (its file's distribution, or 503 until a revision): the supervisor logs the refusal.
+    logger.error({ type: 'revision-rejected', code: (err as VergeError).code ?? 'VERGE_ERR_INTERNAL', generation: edge.revision.doc.generation, err: (err as Error).message }, 'This worker could not apply the revision it started with');
+  }
+}
+
+/** The answer to one of the supervisor's questions (Supervisor.ask); async, so a throw (no revision yet) is an answer too. */
+async function answer(question: WorkerQuestion): Promise<unknown> {
+  switch (question.kind) {
+    case 'invalidate':
+      return node.cache.invalidate({ paths: question.paths, tags: question.tags }).catch((err: unknown) => {
+        const code = err instanceof VergeError ? err.code : 'VERGE_ERR_INTERNAL';
+        logger.error({ type: 'invalidation-failed', code, err: err instanceof Error ? err.message : String(err) }, 'This worker could not purge its cache');
+        throw err;
+      });
+    case 'apply-revision':
+      return applyRevision({ doc: question.doc, codeDir: question.codeDir });
+    case 'take-health':
+      return keyedHealth(node, keysByName);
+  }
+}
 process.on('message', (message: AskMessage) => {
   if (message?.type !== 'verge:ask') return;
   const { askId, question } = message;
-  node.cache.invalidate({ paths: question.paths, tags: question.tags }).then(
-    (purged) => void tell({ type: 'verge:answer', askId, ok: true, value: purged }),
+  answer(question).then(
+    (value) => void tell({ type: 'verge:answer', askId, ok: true, value }),
     (err: unknown) => {
-      const code = err instanceof VergeError ? err.code : 'VERGE_ERR_INTERNAL';
-      logger.error({ type: 'invalidation-failed', code, err: err instanceof Error ? err.message : String(err) }, 'This worker could not purge its cache');
+      // A refused revision answers with its cause's code (VERGE_ERR_FUNCTION_LOAD, …): the supervisor wraps it again.
+      const code = err instanceof RevisionApplyError ? String(err.details.cause ?? err.code) : err instanceof VergeError ? err.code : 'VERGE_ERR_INTERNAL';
       void tell({ type: 'verge:answer', askId, ok: false, code, message: err instanceof Error ? err.message : String(err) });
     },
   );

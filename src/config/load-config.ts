@@ -233,6 +233,7 @@ function toVergeConfig(data: ParsedConfig, baseDir: string): VergeConfig {
     workers: data.workers,
     workerStallMs: data.workerStallMs ?? defaultWorkerStallMs(data.functions),
     admin: data.admin === undefined ? undefined : { ...data.admin, token: data.admin.token },
+    edge: data.edge === undefined ? undefined : { ...data.edge, token: data.edge.token, stateDir: data.edge.stateDir === undefined ? undefined : path.resolve(baseDir, data.edge.stateDir) },
     baseDir,
   };
 }

@@ -30,6 +30,7 @@ import { workerStallMsSchema } from './worker-stall.ts';
 import { cachePolicySchema, cacheSchema } from './cache-config.ts';
 import { controlPlaneSchema } from './control-plane-config.ts';
 import { adminSchema } from './admin-config.ts';
+import { edgeSchema } from './edge-config.ts';
 
 /** The four events, in lifecycle order; the keys allowed under `behaviors[n].functions`. */
 export { EVENT_TYPES };
@@ -143,9 +144,13 @@ export const functionSchema = strict({
     : { ...fn, memoryMb: memoryMb ?? FUNCTION_DEFAULT_MEMORY_MB, timeoutMs: timeoutMs ?? FUNCTION_DEFAULT_TIMEOUT_MS },
 );
 
+// Weighted routing (a Lambda alias's additionalVersionWeights): this share of viewers runs `name` instead.
+const additionalVersion = strict({ name: z.string(), weight: z.number().min(0).max(1) });
+
 const requestAssociation = strict({
   name: z.string(),
   includeBody: z.boolean().default(false),
+  additional: additionalVersion.optional(),
 });
 
 // CloudFront offers "Include body" only for request events; say so rather than "unknown option".
@@ -153,9 +158,10 @@ const responseAssociation = strict(
   {
     name: z.string(),
     includeBody: z.never({ error: 'includeBody is only allowed on viewer-request and origin-request' }).optional(),
+    additional: additionalVersion.optional(),
   },
-  ['name'],
-).transform(({ name }) => ({ name, includeBody: false }));
+  ['name', 'additional'],
+).transform(({ name, additional }) => ({ name, includeBody: false, ...(additional === undefined ? {} : { additional }) }));
 
 export const associationsSchema = strict({
   'viewer-request': requestAssociation.optional(),
@@ -220,6 +226,8 @@ export const configSchema = strict({
   controlPlane: controlPlaneSchema.optional(),
   // The admin API (config/admin-config.ts); absent: none.
   admin: adminSchema.optional(),
+  // Follow a control plane as this `location` (config/edge-config.ts); absent: serve this file alone.
+  edge: edgeSchema.optional(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -292,6 +300,19 @@ export function crossFieldIssues(raw: unknown, baseDir?: string): ConfigIssue[] 
       const at = `behaviors[${b}].functions.${eventType}`;
       if (functionIndex === undefined) issues.push({ path: `${at}.name`, message: `no function is named ${JSON.stringify(name)} (${known(functionNames)})` });
       else usages.push({ functionIndex, eventType, at });
+      // The weighted second version is associated with the event too: same reference and limit rules.
+      const additional = isRaw(association) && isRaw(association.additional) ? association.additional.name : undefined;
+      if (typeof additional !== 'string') continue;
+      const additionalIndex = functionNames.get(additional);
+      if (additionalIndex === undefined) issues.push({ path: `${at}.additional.name`, message: `no function is named ${JSON.stringify(additional)} (${known(functionNames)})` });
+      else {
+        usages.push({ functionIndex: additionalIndex, eventType, at: `${at}.additional` });
+        // Two versions of one function: the CloudFront Functions rules checked on `name` then hold for both.
+        const runtimeOf = (i: number | undefined) => (i === undefined ? undefined : ((isRaw(functions[i]) ? (functions[i] as Raw).runtime : undefined) ?? 'nodejs-edge'));
+        if (functionIndex !== undefined && runtimeOf(functionIndex) !== runtimeOf(additionalIndex)) {
+          issues.push({ path: `${at}.additional.name`, message: `must have the runtime of ${JSON.stringify(name)} (${String(runtimeOf(functionIndex))}), got ${String(runtimeOf(additionalIndex))}` });
+        }
+      }
     }
   });
 

@@ -4,6 +4,7 @@
  */
 
 import type { AdminConfig } from './admin-config.ts';
+import type { EdgeConfig } from './edge-config.ts';
 import type { CacheConfig, CachePolicyConfig } from './cache-config.ts';
 
 export type { AdminConfig, CacheConfig, CachePolicyConfig };
@@ -54,6 +55,12 @@ export interface FunctionConfig {
   readonly reservedConcurrency?: number | undefined;
   /** CloudFront Functions only: the key value store `cf.kvs()` reads (its id and absolute file). */
   readonly keyValueStore?: KeyValueStoreConfig;
+  /**
+   * A version published by a control plane (`3`, `$LATEST`): shown as the function's version in
+   * REPORT lines and `context.functionVersion` instead of the code hash. Not a config file option:
+   * control/revision-config.ts sets it.
+   */
+  readonly versionLabel?: string;
 }
 
 /** A key value store for CloudFront Functions, loaded from a file in CloudFront's import format. */
@@ -67,6 +74,11 @@ export interface FunctionAssociation {
   readonly name: string;
   /** Request events only: pass the body to the function (base64, truncated as CloudFront does). */
   readonly includeBody: boolean;
+  /**
+   * Weighted routing (a Lambda alias's additionalVersionWeights): `weight` (0..1) of viewers run the
+   * function `name` instead, sticky per viewer (pipeline/weighted-association.ts).
+   */
+  readonly additional?: { readonly name: string; readonly weight: number } | undefined;
 }
 
 export interface BehaviorConfig {
@@ -119,6 +131,8 @@ export interface VergeConfig {
   readonly workerStallMs: number;
   /** The admin API `verge serve` starts (src/admin/); undefined when the file has no `admin` section. */
   readonly admin?: AdminConfig | undefined;
+  /** The control plane this node follows (config/edge-config.ts); undefined when the file has no `edge` section. */
+  readonly edge?: EdgeConfig | undefined;
   /** The directory relative paths were resolved against (the config file's directory). */
   readonly baseDir: string;
 }

@@ -79,6 +79,8 @@ export function presentError(err: unknown, options: ErrorPresentationOptions): E
     case 'VERGE_ERR_CONTROL_CONFLICT':
       return { ...base, status: 409, cacheStatus: 'Error' };
     case 'VERGE_ERR_CONTROL_STORE':
+    // An edge node run by a control plane, before its first revision (errors/edge-errors.ts).
+    case 'VERGE_ERR_NO_REVISION':
       return { ...base, status: 503, cacheStatus: 'Error' };
     default:
       return { ...base, status: 500, cacheStatus: 'Error', logLevel: 'error' };

@@ -36,6 +36,8 @@ export interface Exchange {
   readonly res: ServerResponse | undefined;
   readonly record: RequestRecord;
   readonly behavior: BehaviorConfig;
+  /** The behavior's associations as this viewer runs them (weighted ones resolved to one version). */
+  readonly functions: BehaviorConfig['functions'];
   readonly origin: OriginConfig;
   /** The request as viewer-request left it: what the cache key, Vary and viewer-response see. */
   readonly viewerRequest: EdgeRequest;

@@ -7,6 +7,7 @@ import { applyCffOriginChange, type CffOriginChange } from './cff-origin.ts';
 import { validateCffRequestResult, validateCffResponseResult, type CffRequestHookResult } from './cff-result.ts';
 import { logEndAndReport, logFunctionConsole, logStart, type InvocationLogFields } from '../observability/lambda-log.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { VersionHealth } from '../observability/version-health.ts';
 import type { FunctionRegistry } from '../runtime/function-registry.ts';
 import { CallBatch } from '../runtime/call-batch.ts';
 import type { FunctionRuntime, InvokeOutcome } from '../runtime/function-runtime.ts';
@@ -30,12 +31,15 @@ export class HookRunner {
   private readonly logger: Logger;
   private readonly distribution: DistributionInfo;
   private readonly batch = new CallBatch();
+  private readonly health: VersionHealth | undefined;
 
-  constructor(runtime: FunctionRuntime, registry: FunctionRegistry, logger: Logger, distribution: DistributionInfo) {
+  /** `health`, when given, records every invocation's outcome and duration per function (control/edge-agent.ts reports it). */
+  constructor(runtime: FunctionRuntime, registry: FunctionRegistry, logger: Logger, distribution: DistributionInfo, health?: VersionHealth) {
     this.runtime = runtime;
     this.registry = registry;
     this.logger = logger;
     this.distribution = distribution;
+    this.health = health;
   }
 
   async runRequestHook(eventType: RequestEventType, assoc: FunctionAssociation, request: EdgeRequest, requestId: string): Promise<RequestHookOutcome> {
@@ -95,6 +99,8 @@ export class HookRunner {
     try {
       return validate();
     } catch (err) {
+      // The invocation was counted as a success; its result was not one.
+      this.health?.markFailed(version.name);
       if (err instanceof LambdaValidationError) Object.assign(err.details, { function: version.name, version: version.version, eventType });
       throw err;
     }
@@ -114,10 +120,12 @@ export class HookRunner {
     } catch (err) {
       // Refused before it ran (throttled): no REPORT, but the error log line names the event too.
       if (err instanceof LambdaLimitExceededError) Object.assign(err.details, who);
+      this.health?.record(version.name, undefined, false);
       throw err;
     }
     const { result, report } = outcome;
     const err = result.ok ? undefined : result.error;
+    this.health?.record(version.name, report.durationMs, err === undefined);
     logEndAndReport(logger, fields, report, err === undefined ? 'ok' : 'shape' in err ? 'VERGE_ERR_FUNCTION_INVALID_RESULT' : err.code);
     if (err === undefined) return (result as { value: string }).value;
     if ('shape' in err) throw new LambdaValidationError(`The ${eventType} function returned an invalid result: ${err.message}`, who);

@@ -18,6 +18,7 @@ import type { HookRunner } from './hook-runner.ts';
 import { eventBody, hasRequestBody, readRequestBody, upstreamBody } from './request-body.ts';
 import { answerViewerConditionals, CacheStep } from './cache-step.ts';
 import { dropBody, type Exchange, type Forwarded, type PendingResponse } from './exchange.ts';
+import { hasWeights, pickVersions, viewerBucket, viewerId } from './weighted-association.ts';
 
 export interface LifecycleOptions {
   readonly config: VergeConfig;
@@ -96,7 +97,8 @@ export class RequestLifecycle {
   private async run(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
     const behavior = this.match(record.uri);
     if (behavior === undefined) throw new NoBehaviorError(record.uri);
-    const fns = behavior.functions;
+    // Weighted associations resolve to one version per viewer, once, for every event of this request.
+    const fns = hasWeights(behavior.functions) ? pickVersions(behavior.functions, viewerBucket(viewerId(req.headers.cookie, req.socket.remoteAddress ?? ''))) : behavior.functions;
     let request: EdgeRequest = {
       clientIp: req.socket.remoteAddress ?? '',
       headers: stripHopByHop(req.rawHeaders),
@@ -137,6 +139,7 @@ export class RequestLifecycle {
       res,
       record,
       behavior,
+      functions: fns,
       origin: originOverride ?? this.originsById.get(behavior.originId)!,
       viewerRequest: request,
       bufferedBody,
@@ -175,7 +178,7 @@ export class RequestLifecycle {
 
   /** origin-request → origin → origin-response: what runs on a miss or a revalidation. */
   private async forward(ctx: Exchange, viewerBound: EdgeRequest): Promise<Forwarded> {
-    const fns = ctx.behavior.functions;
+    const fns = ctx.functions;
     let request = this.toOriginRequest(viewerBound, ctx.origin);
     let body = ctx.bufferedBody;
     const originRequestFn = fns['origin-request'];

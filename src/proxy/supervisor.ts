@@ -27,6 +27,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
+import type { RevisionDocument } from '../control/revision-document.ts';
 import { VergeError } from '../errors/verge-error.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -43,9 +44,14 @@ export type WorkerMessage =
 
 /**
  * What the supervisor may ask a serving worker (`Supervisor.ask`). Answers: `invalidate` → the
- * number of cache entries the worker's HttpCache purged.
+ * number of cache entries the worker's HttpCache purged; `apply-revision` (the edge agent runs in
+ * the supervisor and hands each document to every worker: cli/worker-revision-target.ts) → the
+ * generation the worker serves; `take-health` → its per-version health windows since the last ask.
  */
-export type WorkerQuestion = { readonly kind: 'invalidate'; readonly paths: readonly string[]; readonly tags: readonly string[] };
+export type WorkerQuestion =
+  | { readonly kind: 'invalidate'; readonly paths: readonly string[]; readonly tags: readonly string[] }
+  | { readonly kind: 'apply-revision'; readonly doc: RevisionDocument; readonly codeDir: string }
+  | { readonly kind: 'take-health' };
 
 /** A question for one worker; it answers with `verge:answer` and the same askId. */
 export interface AskMessage {
@@ -114,6 +120,8 @@ export interface SupervisorOptions {
    * (config `workerStallMs`; see docs/config.md for how its default is chosen).
    */
   readonly stallMs: number;
+  /** Called each time a worker gets ready (the first ones and every replacement). */
+  readonly onReady?: (worker: ServingWorker) => void;
 }
 
 export interface Supervisor {
@@ -242,6 +250,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         started = true;
         settleStart.resolve();
       }
+      options.onReady?.(servingWorker(slot));
     } else if (message?.type === 'verge:start-failed') {
       slot.startFailure = message;
     } else if (message?.type === 'verge:answer') {
@@ -256,22 +265,23 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const serving = (): ServingWorker[] =>
     [...slots.values()]
       .filter((slot) => slot.ready && !slot.worker.isDead())
-      .map((slot) => {
-        const pid = slot.worker.process.pid!;
-        const ask = (question: WorkerQuestion) =>
-          new Promise<unknown>((resolve, reject) => {
-            if (!slots.has(slot.worker.id)) return reject(new WorkerExitedError(pid));
-            const askId = ++nextAskId;
-            slot.asks.set(askId, { resolve, reject });
-            const message: AskMessage = { type: 'verge:ask', askId, question };
-            slot.worker.send(message, undefined, {}, (err: Error | null) => {
-              if (err === null) return;
-              slot.asks.delete(askId);
-              reject(new WorkerExitedError(pid));
-            });
-          });
-        return { pid, ask };
+      .map((slot) => servingWorker(slot));
+  const servingWorker = (slot: Slot): ServingWorker => {
+    const pid = slot.worker.process.pid!;
+    const ask = (question: WorkerQuestion) =>
+      new Promise<unknown>((resolve, reject) => {
+        if (!slots.has(slot.worker.id)) return reject(new WorkerExitedError(pid));
+        const askId = ++nextAskId;
+        slot.asks.set(askId, { resolve, reject });
+        const message: AskMessage = { type: 'verge:ask', askId, question };
+        slot.worker.send(message, undefined, {}, (err: Error | null) => {
+          if (err === null) return;
+          slot.asks.delete(askId);
+          reject(new WorkerExitedError(pid));
+        });
       });
+    return { pid, ask };
+  };
 
   const onExit = (slot: Slot, code: number | null, signal: string | null): void => {
     slots.delete(slot.worker.id);

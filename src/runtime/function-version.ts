@@ -17,7 +17,7 @@ export interface FunctionVersion {
   readonly name: string;
   /** Short content hash of code + limits: `security-headers@3f9a…`. */
   readonly key: string;
-  /** Shown as `functionVersion` and in REPORT lines (Lambda@Edge shows a number; we show the hash). */
+  /** Shown as `functionVersion` and in REPORT lines (Lambda@Edge shows a number; we show the hash, or a control plane's version number). */
   readonly version: string;
   /** The one script the isolate loads: the file as written, or the package's bundle. */
   readonly code: string;
@@ -73,7 +73,8 @@ export function createFunctionVersion(config: FunctionConfig, source: string | (
   const version: FunctionVersion = {
     name: config.name,
     key: `${config.name}@${hash}`,
-    version: hash,
+    // A control plane's published version is immutable, so its number names the code as well as the hash.
+    version: config.versionLabel ?? hash,
     code: bundle.code,
     filename: bundle.filename ?? config.codePath,
     memoryMb: config.memoryMb,

@@ -50,7 +50,7 @@ describe('options checked one by one', () => {
 
   test('an unknown top-level key is named in the path', () => {
     expect(issuesOf({ ...validRaw(), caches: {} })).toEqual([
-      'caches: unknown option; allowed here: listen, location, distribution, origins, functions, keyValueStores, behaviors, errors, cache, runtime, workers, workerStallMs, controlPlane, admin',
+      'caches: unknown option; allowed here: listen, location, distribution, origins, functions, keyValueStores, behaviors, errors, cache, runtime, workers, workerStallMs, controlPlane, admin, edge',
     ]);
   });
 

@@ -88,6 +88,14 @@ export interface TestEdge {
 
 /** A real edge node on an ephemeral port from a raw (unvalidated) config object. */
 export async function startEdge(rawConfig: Record<string, unknown>, options: EdgeNodeOptions = {}): Promise<TestEdge> {
+  const { logs, stream } = logCapture();
+  const config = parseConfig({ listen: { host: '127.0.0.1', port: 0 }, ...rawConfig }, fnDir, 'test config');
+  const node = await startEdgeNode(config, { logger: createLogger({ level: 'debug', stream }), ...options });
+  return { url: node.url, node, logs, close: (drainMs = 2_000) => node.close(drainMs) };
+}
+
+/** A stream for a test logger, and the JSON lines written to it so far. */
+export function logCapture(): { readonly logs: LogLine[]; readonly stream: Writable } {
   const logs: LogLine[] = [];
   let partial = '';
   const stream = new Writable({
@@ -102,9 +110,7 @@ export async function startEdge(rawConfig: Record<string, unknown>, options: Edg
       cb();
     },
   });
-  const config = parseConfig({ listen: { host: '127.0.0.1', port: 0 }, ...rawConfig }, fnDir, 'test config');
-  const node = await startEdgeNode(config, { logger: createLogger({ level: 'debug', stream }), ...options });
-  return { url: node.url, node, logs, close: (drainMs = 2_000) => node.close(drainMs) };
+  return { logs, stream };
 }
 
 export interface RawResponse {
