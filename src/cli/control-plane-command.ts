@@ -23,13 +23,16 @@ export async function controlPlaneCommand(options: ControlPlaneOptions): Promise
   const logger = createLogger();
   let store: ControlStore | undefined;
   let server: AdminServer | undefined;
+  let stopRollouts: () => Promise<void> = async () => undefined;
   try {
     const { raw, baseDir, sourceName } = await readConfigFile(options.configPath);
     const settings = controlPlaneSettings(raw, baseDir, process.env, sourceName ?? options.configPath);
     const admin = options.port === undefined ? settings.admin : { ...settings.admin, listen: { ...settings.admin.listen, port: options.port } };
     store = await openControlStore(settings.store);
-    const controlPlane = createControlPlane(store, { developmentMode: settings.developmentMode });
+    const controlPlane = createControlPlane(store, { developmentMode: settings.developmentMode, logger });
     server = await startAdminServer({ admin, controlPlane, logger });
+    stopRollouts = () => controlPlane.rollouts.stop();
+    controlPlane.rollouts.startTicking();
     logger.info({ type: 'control-plane-ready', url: server.url, store: settings.store.kind, file: settings.store.file, developmentMode: settings.developmentMode }, `Verge control plane on ${server.url} (store: ${settings.store.kind} ${settings.store.file}${settings.developmentMode ? ', development mode: $LATEST may be associated' : ''})`);
   } catch (err) {
     await store?.close();
@@ -47,6 +50,7 @@ export async function controlPlaneCommand(options: ControlPlaneOptions): Promise
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   logger.info({ type: 'control-plane-stopping', signal }, `Verge control plane stopping (${signal})`);
+  await stopRollouts();
   await server.close();
   await store.close();
   await flushLogger(logger);

@@ -24,4 +24,10 @@ export const DEPLOY_USAGE = `  verge deploy DISTRIBUTION_ID --revision N [--loca
                                                     deploy a revision to every registered location
                                                     (or the ones named)`;
 
+export const ROLLOUT_USAGE = `  verge rollout start DISTRIBUTION_ID --revision N [--wave LOC,LOC]… | [--wave-percent P]… [--canary-locations N]
+                    [--traffic AllAtOnce|Canary10Percent5Minutes|Linear10PercentEvery1Minute|…] [--bake-ms MS] [--comment C]
+                                                    a staged rollout: waves of locations (by default one canary,
+                                                    then 25 %, then all), health gates, automatic rollback
+  verge rollout status|promote|abort DEPLOYMENT_ID  its progress and history; skip the rest of the gates; roll back`;
+
 export const LOCATIONS_USAGE = `  verge locations [NAME]                            edge locations: desired and serving revision, last heartbeat`;

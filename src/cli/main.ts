@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ADMIN_TOKEN_ENV } from '../config/admin-config.ts';
 import { ADMIN_URL_ENV, DEFAULT_ADMIN_URL, invalidateCommand } from './invalidate-command.ts';
 import { CliError } from './control-client.ts';
-import { ALIAS_USAGE, DEPLOY_USAGE, DISTRIBUTIONS_USAGE, FUNCTIONS_USAGE, LOCATIONS_USAGE } from './control-usage.ts';
+import { ALIAS_USAGE, DEPLOY_USAGE, DISTRIBUTIONS_USAGE, FUNCTIONS_USAGE, LOCATIONS_USAGE, ROLLOUT_USAGE } from './control-usage.ts';
 
 const HELP = `verge: a self-hostable edge-function runtime and CDN reverse proxy
 
@@ -30,6 +30,7 @@ ${FUNCTIONS_USAGE}
 ${ALIAS_USAGE}
 ${DISTRIBUTIONS_USAGE}
 ${DEPLOY_USAGE}
+${ROLLOUT_USAGE}
 ${LOCATIONS_USAGE}
 
 Options:
@@ -195,6 +196,7 @@ const CONTROL_COMMANDS: Readonly<Record<string, () => Promise<(args: readonly st
   alias: async () => (await import('./alias-command.ts')).aliasCommand,
   distributions: async () => (await import('./distributions-command.ts')).distributionsCommand,
   deploy: async () => (await import('./deploy-command.ts')).deployCommand,
+  rollout: async () => (await import('./rollout-command.ts')).rolloutCommand,
   locations: async () => (await import('./locations-command.ts')).locationsCommand,
 };
 

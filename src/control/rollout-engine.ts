@@ -28,6 +28,8 @@ export interface RolloutEngineOptions {
   readonly tickMs?: number;
   readonly now?: () => number;
   readonly onError?: (err: unknown) => void;
+  /** Called after a location's desired document changed (the control plane wakes its long-polls). */
+  readonly onDesired?: (location: string) => void;
 }
 
 export class RolloutEngine {
@@ -36,6 +38,7 @@ export class RolloutEngine {
   private readonly now: () => number;
   private readonly tickMs: number;
   private readonly onError: (err: unknown) => void;
+  private readonly onDesired: (location: string) => void;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
 
@@ -45,6 +48,7 @@ export class RolloutEngine {
     this.now = options.now ?? Date.now;
     this.tickMs = options.tickMs ?? 250;
     this.onError = options.onError ?? (() => undefined);
+    this.onDesired = options.onDesired ?? (() => undefined);
   }
 
   /** Plans and records a deployment; the first tick starts its first wave. */
@@ -86,6 +90,11 @@ export class RolloutEngine {
         await this.stepOne(d);
       } catch (err) {
         this.onError(err);
+        // A step that cannot be carried out (a revision that no longer resolves, a store failure)
+        // ends the deployment as Failed, with why, rather than failing again every tick.
+        await this.store
+          .updateDeployment(d.id, 'InProgress', { status: 'Failed', events: [event('rollout', 'failed', `the rollout stopped: ${err instanceof Error ? err.message : String(err)}`)] })
+          .catch(this.onError);
       }
     }
   }
@@ -122,6 +131,7 @@ export class RolloutEngine {
         const document = action.type === 'revert' ? previous : splitTraffic(previous, next, action.percent);
         if (document === undefined) continue; // nothing served before: a revert leaves the location as it is
         await this.store.setDesired(location, { distributionId: d.distributionId, revision: document.revision, document: revisionDocumentSchema.parse({ ...document, generation: 1 }) });
+        this.onDesired(location);
       }
     }
     const status = result.outcome ?? 'InProgress';
