@@ -129,6 +129,9 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const stallMs = Math.max(config?.workerStallMs ?? 0, edge === undefined ? 0 : defaultWorkerStallMs([{ timeoutMs: ORIGIN_EVENT_MAX_TIMEOUT_MS }]));
   const readyMs = config === undefined ? 60_000 : readyTimeoutMs(config);
 
+  // Declared before the edge agent: restoring a saved revision asks the target for the serving
+  // workers (none yet) before the supervisor exists.
+  let supervisor: Supervisor | undefined;
   // The edge agent runs here, once for all workers (cli/worker-revision-target.ts). The revision
   // saved in the state directory is restored first, so every worker starts with it.
   const target = edge === undefined ? undefined : workerRevisionTarget(() => supervisor, logger);
@@ -157,7 +160,6 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   // The admin API, one per node, in the supervisor: it listens before any worker forks, so an admin
   // port in use stops startup at once; until the workers serve it has no cache to purge.
   let admin: AdminServer | undefined;
-  let supervisor: Supervisor | undefined;
   if (adminSettings !== undefined) {
     try {
       admin = await startAdminServer({ admin: adminSettings, targets: () => (supervisor === undefined ? [] : workerCacheTargets(supervisor)), store: config!.cache.store, logger });

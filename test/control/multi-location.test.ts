@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import autocannon from 'autocannon';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventually, send, startOrigin, type TestOrigin } from '../helpers/harness.ts';
@@ -24,6 +25,8 @@ let origin: TestOrigin;
 let cp: VergeProcess;
 let cpUrl: string;
 const edges = new Map<string, ServingVerge>();
+/** Each location's config file (with its state directory), to restart it. */
+const configs = new Map<string, string>();
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await request(`${cpUrl}${path}`, {
@@ -99,6 +102,7 @@ edge: { controlPlaneUrl: "${cpUrl}", token: ${TOKEN}, stateDir: ${mkdtempSync(jo
 origins: [{ id: o, url: "${origin.url}" }]
 behaviors: [{ pathPattern: "*", originId: o, cachePolicy: CachingDisabled }]
 `);
+      configs.set(location, file);
       edges.set(location, await serve(file));
     }),
   );
@@ -107,7 +111,7 @@ behaviors: [{ pathPattern: "*", originId: o, cachePolicy: CachingDisabled }]
 
 afterAll(async () => {
   await Promise.all([...edges.values()].map((e) => e.stop()));
-  cp?.child.kill('SIGTERM');
+  if (cp?.child.exitCode === null) cp.child.kill('SIGTERM');
   await cp?.exited;
   await origin?.close();
 });
@@ -171,4 +175,37 @@ describe('a control plane and three locations', () => {
     // loc-b and loc-c never served it: every answer was version two's.
     for (const l of ['loc-b', 'loc-c']) for (const s of t.seen.get(l)!) expect([s.status, s.version]).toEqual([200, 'two']);
   }, 60_000);
+
+  test('under load, deploys switch versions with no failed request; p99 with and without switches', async () => {
+    const url = edges.get('loc-b')!.url;
+    const load = (durationS: number) => autocannon({ url, connections: 16, duration: durationS });
+    const quiet = await load(3);
+    const busy = load(4);
+    // Four deploys while the load runs: revision 1, 2, 1, 2 to every location.
+    for (const revision of [1, 2, 1, 2]) {
+      await new Promise((r) => setTimeout(r, 600));
+      await api('POST', '/v1/distributions/SITE/deployments', { revision });
+    }
+    const switching = await busy;
+    console.log(`p99 without switches ${quiet.latency.p99} ms, with four deploys ${switching.latency.p99} ms (${switching.requests.total} requests)`);
+    expect([switching.errors, switching.timeouts, switching.non2xx]).toEqual([0, 0, 0]);
+    expect(switching.requests.total).toBeGreaterThan(100);
+    await eventually(() => serving('two'), 10_000);
+  }, 30_000);
+
+  test('a location restarted while the control plane is down serves its last revision', async () => {
+    cp.child.kill('SIGTERM');
+    await cp.exited;
+    expect(await edges.get('loc-c')!.stop()).toBe(0);
+    const restarted = await serve(configs.get('loc-c')!);
+    edges.set('loc-c', restarted);
+    // Ready means serving the saved revision: the workers started with it.
+    const restored = await eventually(() => restarted.logs.find((l) => l.type === 'revision-restored'), 5_000).catch(() => {
+      throw new Error(`no revision-restored line: ${JSON.stringify(restarted.logs.filter((l) => l.type !== 'heartbeat-failed' && l.type !== 'control-plane-unreachable'))}`);
+    });
+    expect(restored.revision).toBe(2);
+    const r = await send(restarted.url);
+    expect([r.status, r.headers['x-version']]).toEqual([200, 'two']);
+    await eventually(() => restarted.logs.some((l) => l.type === 'control-plane-unreachable'), 15_000);
+  }, 40_000);
 });
