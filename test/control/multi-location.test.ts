@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,17 @@ function traffic(): { seen: Map<string, Seen[]>; stop: () => Promise<void> } {
       await loop;
     },
   };
+}
+
+/** `verge ARGS` against the control plane, as a process of its own (human output). */
+function verge(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const root = join(import.meta.dirname, '..', '..');
+  const child = spawn(join(root, 'node_modules/.bin/node'), [join(root, 'bin/verge.js'), ...args], { env: { ...process.env, VERGE_ADMIN_URL: cpUrl, VERGE_ADMIN_TOKEN: TOKEN } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 const serving = async (expected: string) =>
@@ -175,6 +187,18 @@ describe('a control plane and three locations', () => {
     // loc-b and loc-c never served it: every answer was version two's.
     for (const l of ['loc-b', 'loc-c']) for (const s of t.seen.get(l)!) expect([s.status, s.version]).toEqual([200, 'two']);
   }, 60_000);
+
+  test('verge rollout: status shows the history; a start the control plane refuses says why', async () => {
+    const list = await api<{ items: { id: string; status: string }[] }>('GET', '/v1/distributions/SITE/deployments');
+    const rolledBack = list.items.find((d) => d.status === 'RolledBack')!;
+    const status = await verge('rollout', 'status', rolledBack.id);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/^status:\s+RolledBack$/m);
+    expect(status.stdout).toMatch(/gate-failed\s+rollout: wave 1 \(loc-a\): error rate/);
+    const refused = await verge('rollout', 'start', 'SITE', '--revision', '3', '--wave', 'loc-a', '--wave', 'mars');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/VERGE_ERR_ROLLOUT_INVALID.*location "mars" is not registered/);
+  }, 30_000);
 
   test('under load, deploys switch versions with no failed request; p99 with and without switches', async () => {
     const url = edges.get('loc-b')!.url;
