@@ -19,6 +19,11 @@ import type { ListenConfig } from '../config/types.ts';
 import { listenSchema } from '../config/schema.ts';
 import { defaultWorkerStallMs } from '../config/worker-stall.ts';
 import { ORIGIN_EVENT_MAX_TIMEOUT_MS } from '../config/lambda-edge-limits.ts';
+import { join } from 'node:path';
+import { createControlPlane, type ControlPlane } from '../control/control-plane.ts';
+import type { ControlStore } from '../control/control-store.ts';
+import { seedDemoControlPlane } from '../control/demo-seed.ts';
+import { openControlStore } from '../control/open-control-store.ts';
 
 export interface ServeOptions {
   readonly configPath: string | undefined;
@@ -129,6 +134,40 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const stallMs = Math.max(config?.workerStallMs ?? 0, edge === undefined ? 0 : defaultWorkerStallMs([{ timeoutMs: ORIGIN_EVENT_MAX_TIMEOUT_MS }]));
   const readyMs = config === undefined ? 60_000 : readyTimeoutMs(config);
 
+  // `npm start`: the embedded default runs a control plane in this process too (issue 5 §3), seeded
+  // from the demo config, and the edge location follows it like any other (docs/control-plane.md).
+  let embedded: { readonly cp: ControlPlane; readonly store: ControlStore } | undefined;
+  if (options.demo && config !== undefined && raw !== undefined && adminSettings !== undefined) {
+    const store = await openControlStore({ kind: 'sqlite', file: join(demoStateDir(raw.baseDir), 'control.sqlite') });
+    embedded = { cp: createControlPlane(store, { developmentMode: false, logger }), store };
+  }
+  // The admin API, one per node, in the supervisor: it listens before any worker forks, so an admin
+  // port in use stops startup at once; until the workers serve it has no cache to purge.
+  let admin: AdminServer | undefined;
+  if (adminSettings !== undefined) {
+    try {
+      admin = await startAdminServer({
+        admin: adminSettings,
+        targets: () => (supervisor === undefined ? [] : workerCacheTargets(supervisor)),
+        store: config!.cache.store,
+        logger,
+        ...(embedded === undefined ? {} : { controlPlane: embedded.cp }),
+      });
+    } catch (err) {
+      await embedded?.store.close();
+      await site?.close();
+      await flushLogger(logger);
+      const { code } = err as NodeJS.ErrnoException;
+      process.stderr.write(`verge serve: cannot listen on the admin address ${adminSettings.listen.host}:${adminSettings.listen.port} (${code ?? (err as Error).message}). Is another server using it? Pick another with admin.listen.port or --admin-port N.\n`);
+      return 1;
+    }
+  }
+  if (embedded !== undefined && admin !== undefined && config !== undefined && raw !== undefined) {
+    const seeded = await seedDemoControlPlane(embedded.cp, config, raw.raw as Record<string, unknown>);
+    logger.info({ type: 'demo-seeded', ...seeded }, `Demo control plane: ${seeded.distributionId} revision ${seeded.revision}${seeded.deployed ? ' deployed' : ''} to ${config.location}`);
+    embedded.cp.rollouts.startTicking();
+    edge = { controlPlaneUrl: admin.url, location: config.location, token: adminSettings?.token, stateDir: join(demoStateDir(raw.baseDir), 'edge'), heartbeatIntervalMs: 10_000, pollWaitMs: 20_000 };
+  }
   // Declared before the edge agent: restoring a saved revision asks the target for the serving
   // workers (none yet) before the supervisor exists.
   let supervisor: Supervisor | undefined;
@@ -157,21 +196,6 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     ...(edge === undefined ? {} : { edge: { listen, location: edge.location, revision: target?.latest() } }),
   });
 
-  // The admin API, one per node, in the supervisor: it listens before any worker forks, so an admin
-  // port in use stops startup at once; until the workers serve it has no cache to purge.
-  let admin: AdminServer | undefined;
-  if (adminSettings !== undefined) {
-    try {
-      admin = await startAdminServer({ admin: adminSettings, targets: () => (supervisor === undefined ? [] : workerCacheTargets(supervisor)), store: config!.cache.store, logger });
-    } catch (err) {
-      await agent?.stop();
-      await site?.close();
-      await flushLogger(logger);
-      const { code } = err as NodeJS.ErrnoException;
-      process.stderr.write(`verge serve: cannot listen on the admin address ${adminSettings.listen.host}:${adminSettings.listen.port} (${code ?? (err as Error).message}). Is another server using it? Pick another with admin.listen.port or --admin-port N.\n`);
-      return 1;
-    }
-  }
   try {
     supervisor = await startSupervisor({
       workers,
@@ -187,7 +211,9 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     });
   } catch (err) {
     await agent?.stop();
+    await embedded?.cp.rollouts.stop();
     await admin?.close();
+    await embedded?.store.close();
     await site?.close();
     if (err instanceof StartupInterrupted) {
       logger.info({ type: 'stopped', signal: err.signal }, `Received ${err.signal} during startup: stopped every worker`);
@@ -211,8 +237,10 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const outcome = await Promise.race([signalled.then((signal) => ({ signal })), supervisor.gaveUp.then((reason) => ({ reason }))]);
   if ('signal' in outcome) logger.info({ type: 'signal', signal: outcome.signal }, `Received ${outcome.signal}: draining every worker`);
   await agent?.stop();
+  await embedded?.cp.rollouts.stop();
   await admin?.close();
   await supervisor.stop();
+  await embedded?.store.close();
   await site?.close();
   logger.info({ type: 'stopped' }, 'Verge supervisor stopped');
   await flushLogger(logger);
@@ -221,4 +249,9 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** Where the demo keeps its control plane and its edge state: `.verge/` in the repository (git-ignored), or VERGE_DEMO_STATE_DIR. */
+function demoStateDir(examplesDir: string): string {
+  return process.env.VERGE_DEMO_STATE_DIR || join(examplesDir, '..', '.verge');
 }
