@@ -21,6 +21,7 @@ import { AdminBadRequestError } from '../errors/admin-errors.ts';
 import { createAliasSchema, createFunctionSchema, publishSchema, updateAliasSchema } from './control-api-schemas.ts';
 import { settingsPatchSchema } from '../control/function-settings.ts';
 import { jsonBody } from './json-body.ts';
+import { invokeQualified } from '../control/invoke-service.ts';
 
 export function functionRoutes(cp: ControlPlane): Hono {
   const routes = new Hono();
@@ -52,6 +53,13 @@ export function functionRoutes(cp: ControlPlane): Hono {
     const v = await cp.functions.publish(c.req.param('name'), body.description, body.revisionId);
     c.header('Location', `/v1/functions/${v.functionName}/versions/${v.version}`);
     return c.json(v, 201);
+  });
+  // The console's Test button: one version (?qualifier=3 | ALIAS | $LATEST, default $LATEST) on a test event.
+  routes.post('/:name/invocations', async (c) => {
+    const event: unknown = await c.req.json().catch(() => {
+      throw new AdminBadRequestError('The body must be a JSON test event (Records[0].cf …)');
+    });
+    return c.json(await invokeQualified(cp.store, c.req.param('name'), c.req.query('qualifier') ?? '$LATEST', event));
   });
   routes.get('/:name/versions', async (c) => c.json({ items: await cp.functions.listVersions(c.req.param('name')) }));
   routes.get('/:name/versions/:version', async (c) => c.json(await cp.functions.getVersion(c.req.param('name'), versionParam(c.req.param('version')))));

@@ -19,6 +19,8 @@ Usage:
   verge invoke NAME --config FILE --event FILE [--json]
                                                     run a function of the config on a test event
                                                     (Lambda@Edge shape) and print its result and REPORT line
+  verge invoke NAME[:QUALIFIER] --event FILE [--admin-url URL] [--token T] [--json]
+                                                    the same for a control plane's version, alias or $LATEST
   verge --help                                      show this help
 
 Control plane (docs/control-plane.md):

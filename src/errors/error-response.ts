@@ -58,6 +58,8 @@ export function presentError(err: unknown, options: ErrorPresentationOptions): E
     // The admin API (errors/admin-errors.ts); answered as JSON, never to viewers.
     case 'VERGE_ERR_ROLLOUT_INVALID':
       return { ...base, status: 409, cacheStatus: 'Error' };
+    case 'VERGE_ERR_TEST_EVENT_INVALID':
+      return { ...base, status: 400, cacheStatus: 'Error' };
     case 'VERGE_ERR_ADMIN_BAD_REQUEST':
       return { ...base, status: 400, cacheStatus: 'Error' };
     case 'VERGE_ERR_ADMIN_UNAUTHORIZED':

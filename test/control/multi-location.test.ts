@@ -195,6 +195,17 @@ describe('a control plane and three locations', () => {
     expect(status.code).toBe(1);
     expect(status.stdout).toMatch(/^status:\s+RolledBack$/m);
     expect(status.stdout).toMatch(/gate-failed\s+rollout: wave 1 \(loc-a\): error rate/);
+    // verge invoke NAME:QUALIFIER: a version of the control plane on a test event (the console's Test button).
+    const eventFile = join(mkdtempSync(join(tmpdir(), 'verge-event-')), 'event.json');
+    writeFileSync(eventFile, JSON.stringify({ Records: [{ cf: { config: { eventType: 'viewer-response' }, request: { uri: '/' }, response: { status: '200', headers: {} } } }] }));
+    const good = await verge('invoke', 'tag:2', '--event', eventFile);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^Version: 2$/m);
+    expect(good.stdout).toMatch(/"value": "two"/);
+    expect(good.stdout).toMatch(/REPORT RequestId: /);
+    const bad = await verge('invoke', 'tag:3', '--event', eventFile);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^Failed: VERGE_ERR_FUNCTION_THREW: .*version three is broken/m);
     const refused = await verge('rollout', 'start', 'SITE', '--revision', '3', '--wave', 'loc-a', '--wave', 'mars');
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/VERGE_ERR_ROLLOUT_INVALID.*location "mars" is not registered/);
