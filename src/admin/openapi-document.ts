@@ -3,6 +3,7 @@
  * its request bodies generated from the zod schemas the routes validate with (z.toJSONSchema), so
  * the document and the validation cannot disagree on a field.
  */
+import { rolloutRequestSchema } from '../control/rollout-plan.ts';
 import { z } from 'zod';
 import { edgeHeartbeatSchema, revisionDocumentSchema } from '../control/revision-document.ts';
 import { settingsPatchSchema } from '../control/function-settings.ts';
@@ -62,6 +63,10 @@ export function openApiDocument(options: { controlPlane: boolean; invalidations:
       '/v1/distributions/{id}/revisions/{revision}/document': { get: op('The document the revision resolves to now', { 200: ok('RevisionDocument', 'RevisionDocument') }, { parameters: [param('id'), param('revision')] }) },
       '/v1/distributions/{id}/deployments': { post: op('Deploy a revision (strategy AllAtOnce)', { 201: ok('The deployment') }, { parameters: [param('id')], requestBody: jsonBody(deploySchema) }), get: op('List deployments', { 200: list('Deployments') }, { parameters: [param('id')] }) },
       '/v1/deployments/{id}': { get: op('One deployment', { 200: ok('The deployment') }, { parameters: [param('id')] }) },
+      '/v1/distributions/{id}/rollouts': { post: op('Start a staged rollout: waves, traffic shift, health gates, automatic rollback', { 201: ok('The deployment (InProgress)') }, { parameters: [param('id')], requestBody: jsonBody(rolloutRequestSchema) }) },
+      '/v1/deployments/{id}/promote': { post: op('Put every remaining location at 100 % and skip the gates', { 200: ok('The deployment') }, { parameters: [param('id')] }) },
+      '/v1/deployments/{id}/abort': { post: op('Roll back every location the rollout reached', { 200: ok('The deployment') }, { parameters: [param('id')] }) },
+      '/v1/functions/{name}/invocations': { post: op('Run a version on a test event (the console\'s Test button)', { 200: ok('{ ok, version, result, error?, report, logs }') }, { parameters: [...name, param('qualifier', 'query')] }) },
       '/v1/locations': { get: op('List edge locations', { 200: list('Locations') }) },
       '/v1/locations/{name}': { get: op('One location, with its desired document', { 200: ok('The location') }, { parameters: name }) },
       '/v1/edge/locations/{location}/register': { post: op('An edge node registers its location', { 200: ok('{ location }') }, { parameters: [param('location')], requestBody: jsonBody(registerSchema) }) },
