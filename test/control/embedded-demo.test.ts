@@ -1,42 +1,30 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { eventually, send, type LogLine } from '../helpers/harness.ts';
+import { runVerge, type VergeProcess } from '../helpers/verge-process.ts';
 
 // `npm start` (verge serve --demo) is the embedded default of issue 5 §3: a control plane and one
 // edge location in one process, the control plane seeded from the demo config, the location
 // following it. Its state goes to VERGE_DEMO_STATE_DIR here, not the repository's .verge/.
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const stateDir = mkdtempSync(join(tmpdir(), 'verge-demo-state-'));
-const logs: LogLine[] = [];
-let child: ReturnType<typeof spawn>;
+// This file runs in a test worker of its own: the child `verge serve` inherits it.
+process.env.VERGE_DEMO_STATE_DIR = stateDir;
+let run: VergeProcess;
+let logs: LogLine[] = [];
 
 function start(): void {
-  child = spawn(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'bin/verge.js'), 'serve', '--demo', '--port', '0', '--admin-port', '0', '--workers', '1'], {
-    cwd: ROOT,
-    env: { ...process.env, VERGE_DEMO_STATE_DIR: stateDir, VERGE_LOG_LEVEL: 'info' },
-  });
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    partial += chunk.toString();
-    let nl: number;
-    while ((nl = partial.indexOf('\n')) !== -1) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      if (line.startsWith('{')) logs.push(JSON.parse(line) as LogLine);
-    }
-  });
+  run = runVerge(['serve', '--demo', '--port', '0', '--admin-port', '0', '--workers', '1']);
+  logs = run.logs;
 }
 
 async function stop(): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('close', r));
-  child.kill('SIGTERM');
-  await exited;
+  if (run.child.exitCode !== null) return;
+  run.child.kill('SIGTERM');
+  await run.exited;
 }
 
 beforeAll(() => start());
@@ -58,7 +46,6 @@ test('npm start seeds the control plane from the demo config and the location se
 
   // A second start changes nothing it need not: the same versions, a revision only for the new demo-site address.
   await stop();
-  logs.length = 0;
   start();
   const again = await eventually(() => logs.find((l) => l.type === 'demo-seeded'), 30_000);
   expect(again.versions).toEqual(seeded.versions);
