@@ -25,6 +25,7 @@ import type { Invalidations } from './invalidations.ts';
 import type { ControlPlane } from '../control/control-plane.ts';
 import { MAX_UPLOAD_BYTES } from '../control/code-package.ts';
 import { deploymentRoutes, distributionRoutes } from './distribution-routes.ts';
+import { locationInvalidationRoutes } from './location-invalidation-routes.ts';
 import { edgeRoutes } from './edge-routes.ts';
 import { functionRoutes } from './function-routes.ts';
 import { locationRoutes } from './location-routes.ts';
@@ -84,6 +85,9 @@ export function createAdminApp(options: AdminAppOptions): Hono {
     app.route('/v1/deployments', deploymentRoutes(cp));
     app.route('/v1/locations', locationRoutes(cp));
     app.route('/v1/edge', edgeRoutes(cp));
+    // The control plane's own invalidations reach every location through heartbeats; a node that
+    // runs the control plane in its own process (the demo) keeps its direct, per-worker ones.
+    if (options.invalidations === undefined) app.route('/v1/invalidations', locationInvalidationRoutes(cp));
   }
   app.notFound((c) => errorResponse(c, new AdminNotFoundError(`No route ${c.req.method} ${c.req.path}`), logger));
   app.onError((err, c) => errorResponse(c, err, logger));

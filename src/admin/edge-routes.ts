@@ -35,7 +35,13 @@ export function edgeRoutes(cp: ControlPlane): Hono {
     // Content-addressed: the bytes under a sha256 never change.
     return c.body(Buffer.from(bytes), 200, { 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=31536000, immutable' });
   });
-  routes.post('/locations/:location/heartbeat', async (c) => c.json(await cp.edge.heartbeat(c.req.param('location'), await jsonBody(c, edgeHeartbeatSchema))));
+  routes.post('/locations/:location/heartbeat', async (c) => {
+    const location = c.req.param('location');
+    const beat = await jsonBody(c, edgeHeartbeatSchema);
+    const answer = await cp.edge.heartbeat(location, beat);
+    for (const done of beat.invalidationsDone) cp.invalidations.done(location, done.id, done.purged);
+    return c.json({ ...answer, invalidations: cp.invalidations.pendingFor(location) });
+  });
   return routes;
 }
 

@@ -187,6 +187,11 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       pollWaitMs: edge.pollWaitMs,
       nodeVersion: process.version,
       deferFollow: true,
+      // A control-plane invalidation purges every worker's cache, like the node's own admin API does.
+      invalidate: async (request) => {
+        const counts = await Promise.all((supervisor === undefined ? [] : workerCacheTargets(supervisor)).map((t) => t.invalidate(request)));
+        return counts.reduce((a, b) => a + b, 0);
+      },
     });
   }
   const workerData = (workerPort: number): WorkerSettings => ({

@@ -14,6 +14,7 @@ import { DistributionsService } from './distributions-service.ts';
 import { EdgeService } from './edge-service.ts';
 import { FunctionsService } from './functions-service.ts';
 import { RolloutEngine } from './rollout-engine.ts';
+import { LocationInvalidations } from './location-invalidations.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface ControlPlaneOptions {
@@ -32,6 +33,8 @@ export interface ControlPlane {
   readonly edge: EdgeService;
   /** Staged rollouts (waves, health gates, rollback); its ticking is started by whoever serves the API. */
   readonly rollouts: RolloutEngine;
+  /** Invalidations for every location, handed out with heartbeats. */
+  readonly invalidations: LocationInvalidations;
 }
 
 export function createControlPlane(store: ControlStore, options: ControlPlaneOptions): ControlPlane {
@@ -45,6 +48,7 @@ export function createControlPlane(store: ControlStore, options: ControlPlaneOpt
     distributions,
     deployments: new DeploymentsService(store, signal, options),
     edge: new EdgeService(store, signal, options),
+    invalidations: new LocationInvalidations(),
     // A rollout step wakes the locations' long-polls at once, as a deploy does.
     rollouts: new RolloutEngine({
       store,

@@ -51,6 +51,8 @@ export interface EdgeAgentOptions {
    * supervisor starts its workers in between, so they start with the saved revision).
    */
   readonly deferFollow?: boolean;
+  /** Purges the node's caches for a control-plane invalidation; resolves the entries purged. */
+  readonly invalidate?: (request: { readonly paths: readonly string[]; readonly tags: readonly string[] }) => Promise<number>;
 }
 
 export interface EdgeAgent {
@@ -237,9 +239,27 @@ export async function startEdgeAgent(options: EdgeAgentOptions): Promise<EdgeAge
     }
   };
 
+  // Control-plane invalidations: each purged once, its count reported in the next heartbeat (sent at once).
+  const invalidationsDone: { id: string; purged: number }[] = [];
+  const purging = new Set<string>();
+  const purge = async (inv: { id: string; paths: string[]; tags: string[] }): Promise<void> => {
+    if (purging.has(inv.id) || options.invalidate === undefined) return;
+    purging.add(inv.id);
+    try {
+      const purged = await options.invalidate({ paths: inv.paths, tags: inv.tags });
+      invalidationsDone.push({ id: inv.id, purged });
+      logger.info({ type: 'invalidation-applied', id: inv.id, purged, location }, `Invalidation ${inv.id}: ${purged} entries purged`);
+      setImmediate(() => void beat().finally(() => purging.delete(inv.id)));
+    } catch (err) {
+      purging.delete(inv.id);
+      logger.warn({ type: 'invalidation-failed', id: inv.id, code: (err as VergeError).code ?? 'VERGE_ERR_CACHE_STORE', err: (err as Error).message }, `Invalidation ${inv.id} failed; retried at the next heartbeat`);
+    }
+  };
+
   let beating: Promise<void> | undefined;
   const beat = (): Promise<void> => {
     beating ??= (async () => {
+      let reported: { id: string; purged: number }[] = [];
       try {
         const windows = await target.takeHealth();
         const body: EdgeHeartbeat = edgeHeartbeatSchema.parse({
@@ -248,9 +268,13 @@ export async function startEdgeAgent(options: EdgeAgentOptions): Promise<EdgeAge
           servingGeneration: serving?.generation ?? 0,
           health: windows.map((w) => ({ key: w.key, requests: w.requests, errors: w.errors, p99Ms: Math.round(p99(w.samplesMs) * 1000) / 1000 })),
         });
-        const res = await call('POST', `/v1/edge/locations/${loc}/heartbeat`, body);
-        await res.body.dump();
+        reported = invalidationsDone.splice(0);
+        const res = await call('POST', `/v1/edge/locations/${loc}/heartbeat`, { ...body, invalidationsDone: reported });
+        const answer = (await res.body.json().catch(() => ({}))) as { invalidations?: { id: string; paths: string[]; tags: string[] }[] };
+        for (const inv of answer.invalidations ?? []) void purge(inv);
       } catch (err) {
+        // Not reported after all: the next heartbeat carries them.
+        invalidationsDone.unshift(...reported);
         if (stopping.signal.aborted) return;
         const code = err instanceof VergeError ? err.code : 'VERGE_ERR_CONTROL_PLANE_UNREACHABLE';
         logger.warn({ type: 'heartbeat-failed', code, location, err: (err as Error).message }, `Heartbeat to ${base} failed: ${(err as Error).message}`);

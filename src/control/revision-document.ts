@@ -73,13 +73,16 @@ export type RevisionDocument = z.infer<typeof revisionDocumentSchema>;
  * - `GET  /v1/edge/locations/{location}/revision?after=G&waitMs=M` → 200 RevisionDocument when the
  *   location's desired generation is newer than G (long-poll up to waitMs), 204 when not
  * - `GET  /v1/edge/code/{sha256}` → the code bytes (application/octet-stream)
- * - `POST /v1/edge/locations/{location}/heartbeat` EdgeHeartbeat → 200 `{ desiredGeneration }`
+ * - `POST /v1/edge/locations/{location}/heartbeat` EdgeHeartbeat → 200 `{ desiredGeneration, invalidations: [{ id, paths, tags }] }`
+ *   (the invalidations the location has still to purge)
  */
 export const edgeHeartbeatSchema = z.strictObject({
   distributionId: z.string().optional(),
   /** The revision and generation this node serves now (0: none yet). */
   servingRevision: z.int().min(0),
   servingGeneration: z.int().min(0),
+  /** Control-plane invalidations purged since the previous heartbeat (location-invalidations.ts). */
+  invalidationsDone: z.array(z.strictObject({ id: z.string(), purged: z.int().min(0) })).max(1000).default([]),
   /** Per function version since the previous heartbeat. */
   health: z.array(
     z.strictObject({
@@ -90,4 +93,4 @@ export const edgeHeartbeatSchema = z.strictObject({
     }),
   ),
 });
-export type EdgeHeartbeat = z.infer<typeof edgeHeartbeatSchema>;
+export type EdgeHeartbeat = z.input<typeof edgeHeartbeatSchema>;

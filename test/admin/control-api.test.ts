@@ -183,7 +183,7 @@ describe('/v1/distributions, deployments, locations and the edge API', () => {
     expect((await call('GET', '/v1/edge/locations/fra-1/revision?after=1&waitMs=0')).status).toBe(204);
 
     const beat = await call('POST', '/v1/edge/locations/fra-1/heartbeat', { distributionId: 'EDGE1', servingRevision: 1, servingGeneration: 1, health: [{ key: 'edgefn:1', requests: 10, errors: 1, p99Ms: 3.5 }] });
-    expect(beat.body).toEqual({ desiredGeneration: 1 });
+    expect(beat.body).toEqual({ desiredGeneration: 1, invalidations: [] });
     const locations = await call('GET', '/v1/locations');
     expect(locations.body.items.find((l: { name: string }) => l.name === 'fra-1')).toMatchObject({ servingRevision: 1, desiredRevision: 1, health: [{ key: 'edgefn:1', requests: 10, errors: 1 }] });
     expect(locations.body.items[0].desiredDocument).toBeUndefined();
@@ -214,7 +214,9 @@ describe('/v1/distributions, deployments, locations and the edge API', () => {
     const doc = (await call('GET', '/v1/openapi.json')).body;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/functions', '/v1/functions/{name}/code', '/v1/distributions/{id}/deployments', '/v1/edge/locations/{location}/revision']));
-    expect(doc.paths['/v1/invalidations']).toBeUndefined();
+    // A control plane without a node's caches of its own: its invalidations go to every location.
+    expect(doc.paths['/v1/invalidations'].post.summary).toMatch(/every location/);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/distributions/{id}/rollouts', '/v1/deployments/{id}/promote', '/v1/deployments/{id}/abort', '/v1/functions/{name}/invocations']));
     expect(doc.paths['/v1/functions/{name}/aliases'].post.requestBody.content['application/json'].schema.required).toEqual(['name', 'functionVersion']);
   });
 });

@@ -188,6 +188,19 @@ describe('a control plane and three locations', () => {
     for (const l of ['loc-b', 'loc-c']) for (const s of t.seen.get(l)!) expect([s.status, s.version]).toEqual([200, 'two']);
   }, 60_000);
 
+  test('an invalidation through the control plane reaches every location with its next heartbeat', async () => {
+    const created = await api<{ id: string; status: string; locations: Record<string, unknown> }>('POST', '/v1/invalidations', { paths: ['/*'], tags: ['product-42'] });
+    expect(created.status).toBe('InProgress');
+    expect(Object.keys(created.locations).sort()).toEqual([...LOCATIONS]);
+    const done = await eventually(async () => {
+      const now = await api<{ status: string; locations: Record<string, { purged: number } | 'pending'> }>('GET', `/v1/invalidations/${created.id}`);
+      return now.status === 'Completed' && now;
+    }, 15_000);
+    for (const l of LOCATIONS) expect(done.locations[l]).toEqual({ purged: expect.any(Number) });
+    // Each node logged it (stdout lines arrive a moment after the heartbeat that reported it).
+    await eventually(() => LOCATIONS.every((l) => edges.get(l)!.logs.some((line) => line.type === 'invalidation-applied' && line.id === created.id)), 5_000);
+  }, 30_000);
+
   test('verge rollout: status shows the history; a start the control plane refuses says why', async () => {
     const list = await api<{ items: { id: string; status: string }[] }>('GET', '/v1/distributions/SITE/deployments');
     const rolledBack = list.items.find((d) => d.status === 'RolledBack')!;

@@ -19,6 +19,7 @@ afterAll(async () => {
 
 test('a stdout reader that stalls past workerStallMs costs no worker and no request', async () => {
   const STALL_MS = 2000;
+  const MAX_REQUESTS = 4000;
   run = runVerge([
     'serve',
     '--port',
@@ -42,12 +43,17 @@ behaviors:
   const until = Date.now() + 2 * STALL_MS + 1000;
   await Promise.all(
     Array.from({ length: 6 }, async () => {
-      while (Date.now() < until) {
+      // At most MAX_REQUESTS: their lines (~700 bytes each) stay under the 4 MB a process holds
+      // for a stalled reader, so none are dropped by design; the time keeps the stall past
+      // workerStallMs whatever the machine's speed.
+      while (Date.now() < until && statuses.length < MAX_REQUESTS) {
         // (Before asynchronous log writes, these hung: the workers blocked writing to stdout.)
         statuses.push(await send(`${url}/some/fairly/long/path/to/make/each/access/log/line/longer?with=a&query=string`).then((r) => r.status, () => 'failed' as const));
       }
     }),
   );
+  // The reader stays stalled past 2 × workerStallMs even when the requests ended sooner.
+  await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())));
   expect(statuses.length).toBeGreaterThan(400); // enough lines to fill the pipe many times over
   expect(statuses.filter((s) => s !== 200)).toEqual([]);
   run.child.stdout!.resume();
