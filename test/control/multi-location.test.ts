@@ -130,11 +130,15 @@ afterAll(async () => {
 
 describe('a control plane and three locations', () => {
   test('a deploy reaches every location (and how long that takes)', async () => {
+    // Timed from the `verge deploy` command (a process of its own, as a user runs it) to every
+    // location answering with the deployed version.
     const started = performance.now();
-    await api('POST', '/v1/distributions/SITE/deployments', { revision: 1 });
+    const deployed = await verge('deploy', 'SITE', '--revision', '1');
+    expect(deployed.code).toBe(0);
+    const commandMs = performance.now() - started;
     await eventually(() => serving('one'), 10_000);
     const ms = performance.now() - started;
-    console.log(`deploy to 3 locations serving: ${ms.toFixed(0)} ms`);
+    console.log(`verge deploy to 3 locations serving: ${ms.toFixed(0)} ms (the command itself: ${commandMs.toFixed(0)} ms)`);
     expect(ms).toBeLessThan(10_000);
   }, 20_000);
 
