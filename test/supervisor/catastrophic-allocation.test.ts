@@ -119,8 +119,11 @@ describe.each(CASES)('$fixture under memoryMb 128, with two workers', (c) => {
       // on it in that time is in flight there too; every request sent after it died succeeds.
       const broken = others.filter((o) => o.result === 'connection broke');
       if (c.expect !== 'worker-aborts') expect(broken).toEqual([]);
-      for (const o of broken) expect(o.sentAt).toBeLessThan(badSettledAt);
-      expect(others.filter((o) => o.sentAt > badSettledAt && o.result !== 200)).toEqual([]);
+      // In flight when the worker died: the client sees the bad request's break a moment after the
+      // worker is gone, and the kernel closes its other sockets one by one in that moment, so a
+      // request sent within it was still on the dying worker (seen: 1.2 ms on a loaded machine).
+      for (const o of broken) expect(o.sentAt).toBeLessThan(badSettledAt + 50);
+      expect(others.filter((o) => o.sentAt > badSettledAt + 50 && o.result !== 200)).toEqual([]);
       expect(others.filter((o) => o.result !== 200 && o.result !== 'connection broke')).toEqual([]);
       // And right after, the node answers.
       expect((await attempt('/healthy')) as RawResponse).toMatchObject({ status: 200, text: 'hello from origin' });
