@@ -7,8 +7,8 @@
 // were measured at all: until the node has a cache, (b) and (c) are misses and the table says so.
 import { once } from 'node:events';
 import { request } from 'node:http';
-import autocannon from 'autocannon';
-import { cpuMicros, startChild, stop, type Child } from './children.ts';
+import { startChild, stop, type Child } from './children.ts';
+import { measuredLoad } from './measured-load.ts';
 import { cacheHitConfig, type CacheHitScenario } from './scenarios.ts';
 
 const PATH = '/cacheable';
@@ -61,20 +61,9 @@ function xCache(port: number): Promise<string> {
 async function load(port: number, measured: Child, origin: Child, durationS: number, connections: number): Promise<CacheHitRun> {
   // Asked one after the other: both answers arrive as 'message' events of the same child.
   const seenBefore = await originRequests(origin);
-  const cpuBefore = await cpuMicros(measured);
-  const r = await autocannon({ url: `http://127.0.0.1:${port}${PATH}`, connections, duration: durationS, pipelining: 1 });
-  const cpuAfter = await cpuMicros(measured);
+  const r = await measuredLoad(`http://127.0.0.1:${port}${PATH}`, measured, { connections, durationS });
   const seenAfter = await originRequests(origin);
-  const requests = r.requests.total;
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    requests,
-    cpuUsPerReq: requests > 0 ? (cpuAfter - cpuBefore) / requests : NaN,
-    originRequests: seenAfter - seenBefore,
-    bad: r.errors + r.timeouts + r.non2xx,
-  };
+  return { rps: r.rps, p50: r.p50, p99: r.p99, requests: r.requests, cpuUsPerReq: r.cpuUsPerReq, originRequests: seenAfter - seenBefore, bad: r.errors + r.non2xx };
 }
 
 export interface CacheHitOptions {

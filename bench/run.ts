@@ -6,9 +6,9 @@
 // Every scenario runs twice a round: flat out (throughput) and at BENCH_FIXED_RPS (CPU at equal load).
 // Each load run is bounded (BENCH_DURATION_S seconds, BENCH_CONNECTIONS connections); scenarios are
 // interleaved over BENCH_ROUNDS rounds so drift on a shared machine hits them alike. See bench/README.md.
-import autocannon from 'autocannon';
 import { cacheHitBenchmark, cacheHitOnly, printCacheHit } from './cache-hit.ts';
 import { cpuMicros, startChild, stop, type Child } from './children.ts';
+import { measuredLoad, type MeasuredLoad } from './measured-load.ts';
 import { coldStart } from './cold-start.ts';
 import { eventShapeBenchmark } from './event-shapes.ts';
 import { isolateMemory } from './isolate-memory.ts';
@@ -24,30 +24,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** The fixed request rate at which CPU per request is also measured: below every scenario's maximum. */
 const FIXED_RPS = Number(process.env.BENCH_FIXED_RPS ?? 3000);
 
-interface LoadResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  errors: number;
-  non2xx: number;
-  cpuUsPerReq: number;
-}
+type LoadResult = MeasuredLoad;
 
-async function load(url: string, measured: Child, durationS: number, overallRate?: number): Promise<LoadResult> {
-  const before = await cpuMicros(measured);
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: durationS, pipelining: 1, ...(overallRate ? { overallRate } : {}) });
-  const after = await cpuMicros(measured);
-  const requests = r.requests.total;
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    requests,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-    cpuUsPerReq: requests > 0 ? (after - before) / requests : NaN,
-  };
+function load(url: string, measured: Child, durationS: number, overallRate?: number): Promise<LoadResult> {
+  return measuredLoad(url, measured, { connections: CONNECTIONS, durationS, overallRate });
 }
 
 function mean(xs: number[]): number {
