@@ -178,7 +178,8 @@ export interface ControlStore {
   /** Replaces status/plan/state and appends events; rejects with ControlConflictError when the status is not `expectedStatus`. */
   updateDeployment(id: string, expectedStatus: DeploymentStatus, patch: { status?: DeploymentStatus; plan?: Record<string, unknown>; state?: Record<string, unknown>; events?: DeploymentEvent[] }): Promise<Deployment>;
   getDeployment(id: string): Promise<Deployment>;
-  listDeployments(distributionId?: string): Promise<Deployment[]>;
+  /** In creation order; only one distribution's, and only those with this status, when given. */
+  listDeployments(distributionId?: string, status?: DeploymentStatus): Promise<Deployment[]>;
 
   close(): Promise<void>;
 }

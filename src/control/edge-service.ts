@@ -34,7 +34,7 @@ export class EdgeService {
     checkName(name);
     const location = await this.#store.registerLocation(name, url);
     if (location.desiredGeneration > 0) return location;
-    const latest = (await this.#store.listDeployments()).filter((d) => d.status === 'Succeeded' && d.plan.locations === 'all').sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    const latest = (await this.#store.listDeployments(undefined, 'Succeeded')).filter((d) => d.plan.locations === 'all').sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
     if (latest === undefined) return location;
     const r = await this.#store.getRevision(latest.distributionId, latest.revision);
     const document = await resolveRevision(this.#store, r.distributionId, r.revision, r.config, this.#options);

@@ -59,7 +59,7 @@ export class RolloutEngine {
     const next = await this.resolve(distributionId, request.revision);
     const previousRevision = Math.max(0, ...locations.filter((l) => l.distributionId === undefined || l.distributionId === distributionId).map((l) => l.desiredRevision));
     if (previousRevision === request.revision) throw new RolloutError(`revision ${request.revision} is already what the locations serve`);
-    const running = (await this.store.listDeployments(distributionId)).find((d) => d.status === 'InProgress');
+    const [running] = await this.store.listDeployments(distributionId, 'InProgress');
     if (running !== undefined) throw new RolloutError(`deployment ${running.id} of ${distributionId} is still in progress: promote or abort it first`);
     const state: StoredState = { machine: startRollout(this.now()) };
     return this.store.createDeployment({
@@ -84,7 +84,8 @@ export class RolloutEngine {
 
   /** Steps every deployment in progress once. */
   async tick(): Promise<void> {
-    const deployments = (await this.store.listDeployments()).filter((d) => d.status === 'InProgress');
+    // Every 250 ms: only the deployments in progress are read, not the whole history.
+    const deployments = await this.store.listDeployments(undefined, 'InProgress');
     for (const d of deployments) {
       try {
         await this.stepOne(d);

@@ -412,12 +412,10 @@ export class SqliteControlStore implements ControlStore {
     return this.#read('get deployment', () => this.#deployment(id));
   }
 
-  async listDeployments(distributionId?: string): Promise<Deployment[]> {
+  async listDeployments(distributionId?: string, status?: DeploymentStatus): Promise<Deployment[]> {
     return this.#read('list deployments', () => {
-      const rows =
-        distributionId === undefined
-          ? this.#all('SELECT id FROM deployments ORDER BY seq')
-          : this.#all('SELECT id FROM deployments WHERE distribution_id = ? ORDER BY seq', distributionId);
+      // A NULL parameter matches everything: one statement (cached) serves all four combinations.
+      const rows = this.#all('SELECT id FROM deployments WHERE (?1 IS NULL OR distribution_id = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY seq', distributionId ?? null, status ?? null);
       return rows.map((r) => this.#deployment(r.id as string));
     });
   }

@@ -635,6 +635,10 @@ export function controlStoreContract(name: string, makeStore: MakeControlStore):
         expect((await store.listDeployments()).map((d) => d.id)).toEqual([a.id, b.id, c.id]);
         expect((await store.listDeployments('main')).map((d) => d.id)).toEqual([a.id, c.id]);
         expect(await store.listDeployments('nothing')).toEqual([]);
+        await store.updateDeployment(b.id, base.status, { status: 'Succeeded' });
+        expect((await store.listDeployments(undefined, base.status)).map((d) => d.id)).toEqual([a.id, c.id]);
+        expect((await store.listDeployments('assets', 'Succeeded')).map((d) => d.id)).toEqual([b.id]);
+        expect(await store.listDeployments('main', 'Succeeded')).toEqual([]);
       });
     });
 
