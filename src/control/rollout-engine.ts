@@ -17,6 +17,12 @@ export type RevisionResolver = (distributionId: string, revision: number) => Pro
 
 interface StoredState {
   readonly machine: RolloutState;
+  /**
+   * The documents rolled out and rolled back to, resolved once when the deployment starts: an alias
+   * moved mid-rollout does not change what it rolls out, and no tick resolves them again.
+   */
+  readonly next: RevisionDocument;
+  readonly previous?: RevisionDocument | undefined;
   /** A person's command waiting for the next tick. */
   readonly command?: 'promote' | 'abort' | undefined;
 }
@@ -61,7 +67,8 @@ export class RolloutEngine {
     if (previousRevision === request.revision) throw new RolloutError(`revision ${request.revision} is already what the locations serve`);
     const [running] = await this.store.listDeployments(distributionId, 'InProgress');
     if (running !== undefined) throw new RolloutError(`deployment ${running.id} of ${distributionId} is still in progress: promote or abort it first`);
-    const state: StoredState = { machine: startRollout(this.now()) };
+    const previous = previousRevision > 0 ? await this.resolve(distributionId, previousRevision) : undefined;
+    const state: StoredState = { machine: startRollout(this.now()), next, ...(previous === undefined ? {} : { previous }) };
     return this.store.createDeployment({
       distributionId,
       revision: next.revision,
@@ -118,11 +125,9 @@ export class RolloutEngine {
   private async stepOne(d: Deployment): Promise<void> {
     const plan = d.plan as unknown as RolloutPlan;
     const stored = d.state as unknown as StoredState;
-    const next = await this.resolve(d.distributionId, d.revision);
-    const previous = d.previousRevision > 0 ? await this.resolve(d.distributionId, d.previousRevision) : undefined;
+    const { next, previous } = stored;
     const newKeys = new Set(next.functions.map((f) => f.key));
     const oldKeys = new Set((previous?.functions ?? []).map((f) => f.key).filter((k) => !newKeys.has(k)));
-    for (const k of oldKeys) newKeys.delete(k);
     const locations = await this.store.listLocations();
     const health: Record<string, LocationRecord['health']> = {};
     for (const l of locations) health[l.name] = l.health;
@@ -138,7 +143,8 @@ export class RolloutEngine {
     const status = result.outcome ?? 'InProgress';
     await this.store.updateDeployment(d.id, 'InProgress', {
       status,
-      state: { machine: result.state } as unknown as Record<string, unknown>,
+      // The command, if any, was carried out by this step.
+      state: { machine: result.state, next, ...(previous === undefined ? {} : { previous }) } as unknown as Record<string, unknown>,
       events: result.events.map((e) => event('rollout', e.type, e.message)),
     });
   }

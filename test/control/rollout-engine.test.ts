@@ -14,13 +14,14 @@ const doc = (revision: number, version: number): RevisionDocument => ({
   functions: [{ key: `auth:${version}`, name: 'auth', version, runtime: 'nodejs-edge', handler: 'index.handler', memoryMb: 128, timeoutMs: 1000, environment: {}, code: { sha256: 'b'.repeat(64), sizeBytes: 1, format: 'file', fileName: 'index.js' } }],
   associations: [{ 'viewer-request': { qualified: `auth:${version}`, primary: `auth:${version}`, includeBody: false } }],
 });
-const DOCS: Record<number, RevisionDocument> = { 1: doc(1, 1), 2: doc(2, 2) };
+let DOCS: Record<number, RevisionDocument> = { 1: doc(1, 1), 2: doc(2, 2) };
 
 let store: SqliteControlStore;
 let now = 0;
 let engine: RolloutEngine;
 
 beforeEach(async () => {
+  DOCS = { 1: doc(1, 1), 2: doc(2, 2) };
   store = new SqliteControlStore(':memory:');
   now = 1_000;
   engine = new RolloutEngine({ store, resolve: async (_id, revision) => DOCS[revision]!, now: () => now });
@@ -98,5 +99,13 @@ describe('rollout engine', () => {
     const ams = await store.getLocation('ams');
     const assoc = (ams.desiredDocument as RevisionDocument).associations[0]!['viewer-request']!;
     expect(assoc).toEqual({ qualified: 'auth:2', primary: 'auth:1', additional: { key: 'auth:2', weight: 0.1 }, includeBody: false });
+  });
+
+  test('what a rollout rolls out is resolved once, at its start: an alias moved meanwhile does not change it', async () => {
+    await engine.start('D1', request({ waves: [{ locations: ['ams'] }, { locations: ['fra', 'iad'] }], bakeMs: 60_000 }), 'alice');
+    DOCS[2] = doc(2, 9); // as if an alias the revision names now pointed at version 9
+    await engine.tick();
+    const ams = await store.getLocation('ams');
+    expect((ams.desiredDocument as RevisionDocument).associations[0]!['viewer-request']!.primary).toBe('auth:2');
   });
 });
