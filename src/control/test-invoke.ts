@@ -93,10 +93,10 @@ export async function invokeWithTestEvent(fn: FunctionConfig, rawEvent: unknown)
         const out = await hooks.runResponseHook(eventType, assoc, request, response, requestId);
         result = { ...out.response, headers: nested(out.response.headers), ...(out.body === undefined ? {} : { body: out.body.toString() }) };
       }
-      return { ok: true, result, report: reportOf(lines), logs: lines.map(messageOf) };
+      return { ok: true, result, ...logsOf(lines) };
     } catch (err) {
       if (!(err instanceof VergeError) || err.code === 'VERGE_ERR_TEST_EVENT_INVALID') throw err;
-      return { ok: false, result: undefined, error: { code: err.code, message: err.message }, report: reportOf(lines), logs: lines.map(messageOf) };
+      return { ok: false, result: undefined, error: { code: err.code, message: err.message }, ...logsOf(lines) };
     }
   } finally {
     registry.close();
@@ -124,6 +124,8 @@ const messageOf = (line: string): string => {
   }
 };
 
-function reportOf(lines: readonly string[]): string | undefined {
-  return lines.map(messageOf).find((m) => m.startsWith('REPORT '));
+/** The call's log messages, and its REPORT line among them. */
+function logsOf(lines: readonly string[]): { report: string | undefined; logs: string[] } {
+  const logs = lines.map(messageOf);
+  return { report: logs.find((m) => m.startsWith('REPORT ')), logs };
 }
