@@ -51,7 +51,7 @@ export function validateRequestHookResult(eventType: 'viewer-request' | 'origin-
   if (v.method !== input.method) throw invalid(eventType, `request.method is read-only (was ${input.method})`);
   const querystring = v.querystring ?? '';
   if (typeof querystring !== 'string') throw invalid(eventType, 'request.querystring must be a string');
-  const headers = validateHeaderList(eventType, result.headers, input.headers);
+  const headers = validateHeaderList(eventType, result, input.headers);
   const request: EdgeRequest = { clientIp: input.clientIp, method: input.method, uri: v.uri, querystring, headers };
   if (input.body !== undefined) request.body = validateRequestBody(eventType, v.body, input.body);
   if (eventType === 'origin-request') request.origin = validateOrigin(v.origin, input);
@@ -78,7 +78,7 @@ export function validateResponse(eventType: EventType, result: WireResult, input
   }
   const statusDescription = v.statusDescription ?? '';
   if (typeof statusDescription !== 'string' || !FIELD_VALUE.test(statusDescription)) throw invalid(eventType, 'response.statusDescription must be a string');
-  const headers = validateHeaderList(eventType, result.headers, inputHeaders);
+  const headers = validateHeaderList(eventType, result, inputHeaders);
   const response: EdgeResponse = { status: String(status), statusDescription, headers };
   let body = EMPTY;
   if (v.body !== undefined) {
@@ -100,14 +100,22 @@ export function validateResponse(eventType: EventType, result: WireResult, input
 }
 
 /**
- * Syntax, disallowed additions and read-only changes, in one pass over each list (this runs on every
- * hook call, so each name is lowercased once).
+ * The result's header list: the first `h` pairs of the input list (scalars.h; the isolate leaves out
+ * the leading pairs the handler did not change), then the pairs it sent. Syntax, disallowed additions
+ * and read-only changes are checked in one pass over what it sent (this runs on every hook call, so
+ * each name is lowercased once); the kept pairs are the host's own, checked when they came in. A
+ * runtime that sends no `h` (CloudFront Functions) sends every pair.
  */
-function validateHeaderList(eventType: EventType, list: HeaderList, input: HeaderList): HeaderList {
-  if (list.length % 2 !== 0) throw invalid(eventType, 'the headers could not be read');
+function validateHeaderList(eventType: EventType, result: WireResult, input: HeaderList): HeaderList {
+  const list = result.headers;
+  const keptPairs = result.scalars.h === undefined ? 0 : result.scalars.h;
+  if (list.length % 2 !== 0 || !Number.isInteger(keptPairs) || (keptPairs as number) < 0 || 2 * (keptPairs as number) > input.length) {
+    throw invalid(eventType, 'the headers could not be read');
+  }
+  const kept = 2 * (keptPairs as number);
   const readOnly = READ_ONLY_HEADERS[eventType];
   let inputNames: Set<string> | undefined;
-  const after = new Map<string, string>();
+  let after: Map<string, string> | undefined;
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i]!;
     if (!TOKEN.test(name)) throw invalid(eventType, `"${name}" is not a valid header name`);
@@ -117,17 +125,32 @@ function validateHeaderList(eventType: EventType, list: HeaderList, input: Heade
       inputNames ??= headerNames(input);
       if (!inputNames.has(lower)) throw invalid(eventType, `the ${lower} header cannot be added`);
     }
-    if (readOnly.has(lower)) after.set(lower, after.has(lower) ? `${after.get(lower)}\n${list[i + 1]}` : list[i + 1]!);
+    if (readOnly.has(lower)) {
+      // With the whole input kept, any read-only header sent besides is a change (an added value).
+      if (kept === input.length) throw invalid(eventType, `the ${lower} header is read-only for ${eventType}`);
+      after ??= readOnlyValues(input, 0, kept, readOnly);
+      after.set(lower, after.has(lower) ? `${after.get(lower)}\n${list[i + 1]}` : list[i + 1]!);
+    }
   }
-  const before = new Map<string, string>();
-  for (let i = 0; i < input.length; i += 2) {
+  if (kept !== input.length) {
+    // Some input pairs were dropped or changed: the read-only ones must come out as they went in.
+    after ??= readOnlyValues(input, 0, kept, readOnly);
+    const before = readOnlyValues(input, 0, input.length, readOnly);
+    for (const lower of readOnly) {
+      if (before.get(lower) !== after.get(lower)) throw invalid(eventType, `the ${lower} header is read-only for ${eventType}`);
+    }
+  }
+  return kept === 0 ? list : input.slice(0, kept).concat(list);
+}
+
+/** The read-only headers among input[from, to), each name's values joined with "\n". */
+function readOnlyValues(input: HeaderList, from: number, to: number, readOnly: ReadonlySet<string>): Map<string, string> {
+  const values = new Map<string, string>();
+  for (let i = from; i < to; i += 2) {
     const lower = input[i]!.toLowerCase();
-    if (readOnly.has(lower)) before.set(lower, before.has(lower) ? `${before.get(lower)}\n${input[i + 1]}` : input[i + 1]!);
+    if (readOnly.has(lower)) values.set(lower, values.has(lower) ? `${values.get(lower)}\n${input[i + 1]}` : input[i + 1]!);
   }
-  for (const lower of readOnly) {
-    if (before.get(lower) !== after.get(lower)) throw invalid(eventType, `the ${lower} header is read-only for ${eventType}`);
-  }
-  return list;
+  return values;
 }
 
 /** Origin custom headers arrive as a CloudFront header object (the rare origin-change path). */

@@ -43,9 +43,52 @@ beforeAll(async () => {
           return r;
         };`,
       ),
+      fn(
+        'edit-in-place',
+        `exports.handler = async (event) => {
+          const r = event.Records[0].cf.request;
+          r.headers['x-b'][0].value = 'changed';
+          r.headers['x-a'][0].key = 'x-A';
+          return r;
+        };`,
+      ),
+      fn(
+        'inherited-names',
+        `exports.handler = async (event) => {
+          const h = event.Records[0].cf.request.headers;
+          return { status: '200', body: JSON.stringify({ constructor: h.constructor, own: Object.hasOwn(h, 'constructor'), fresh: typeof ({}).constructor }) };
+        };`,
+      ),
+      fn(
+        'read-request-in-response',
+        `exports.handler = async (event) => {
+          const { request, response } = event.Records[0].cf;
+          const keys = Object.keys(request).join(',');
+          const json = JSON.parse(JSON.stringify(request));
+          const seen = request.headers['x-from-viewer'];
+          response.headers['x-seen'] = [{ value: seen ? seen.map((e) => e.key + '=' + e.value).join(';') : 'none' }];
+          response.headers['x-keys'] = [{ value: keys }];
+          response.headers['x-json-has'] = [{ value: String(json.headers['x-from-viewer'][0].value) }];
+          response.headers['x-same-object'] = [{ value: String(request.headers === request.headers) }];
+          return response;
+        };`,
+      ),
+      fn(
+        'replace-request-headers-in-response',
+        `exports.handler = async (event) => {
+          const { request, response } = event.Records[0].cf;
+          request.headers = { mine: [{ key: 'Mine', value: '1' }] };
+          response.headers['x-replaced'] = [{ value: Object.keys(request.headers).join(',') }];
+          return response;
+        };`,
+      ),
     ],
     behaviors: [
       { pathPattern: '/plain/*', originId: 'o' },
+      { pathPattern: '/edit-in-place/*', originId: 'o', functions: { 'viewer-request': { name: 'edit-in-place' } } },
+      { pathPattern: '/inherited-names/*', originId: 'o', functions: { 'viewer-request': { name: 'inherited-names' } } },
+      { pathPattern: '/read-request-in-response/*', originId: 'o', functions: { 'viewer-response': { name: 'read-request-in-response' } } },
+      { pathPattern: '/replace-request-in-response/*', originId: 'o', functions: { 'origin-response': { name: 'replace-request-headers-in-response' } } },
       {
         pathPattern: '/through-functions/*',
         originId: 'o',
@@ -146,5 +189,51 @@ describe.each(['/edit-viewer-response/a', '/edit-origin-response/a'])('a respons
     ]);
     expect(res.headers['x-mixed-case']).toBeUndefined();
     expect(rawPairs(res.rawHeaders, 'set-cookie')).toHaveLength(3);
+  });
+});
+
+// The isolate sends back only what a handler changed after the unchanged head of the list, and builds
+// a response event's request headers when they are first read: neither may show.
+describe('headers a handler edits in place, and names Object.prototype has', () => {
+  test('a value changed in the middle and a key recased at the head reach the origin in place, the rest unchanged', async () => {
+    await send(`${edge.url}/edit-in-place/a`, { headers: rawRequestHeaders(edge.url, 'X-A', 'a', 'X-B', 'b', 'X-C', 'c', 'X-B', 'b2') });
+    const raw = origin.seen.at(-1)!.rawHeaders;
+    const ours = [];
+    for (let i = 0; i < raw.length; i += 2) if (/^x-[abc]$/i.test(raw[i]!)) ours.push([raw[i], raw[i + 1]]);
+    expect(ours).toEqual([
+      ['x-A', 'a'],
+      ['X-B', 'changed'],
+      ['X-B', 'b2'],
+      ['X-C', 'c'],
+    ]);
+  });
+
+  test('a header named constructor is the headers object\'s own list, and the prototype is untouched', async () => {
+    const res = await send(`${edge.url}/inherited-names/a`, { headers: rawRequestHeaders(edge.url, 'Constructor', 'one', 'constructor', 'two') });
+    expect(JSON.parse(res.text)).toEqual({
+      constructor: [
+        { key: 'Constructor', value: 'one' },
+        { key: 'constructor', value: 'two' },
+      ],
+      own: true,
+      fresh: 'function',
+    });
+    const without = await send(`${edge.url}/inherited-names/a`);
+    expect(JSON.parse(without.text)).toMatchObject({ own: false, fresh: 'function' });
+  });
+
+  test("a response function reads the request's headers as in any event: values, key order, JSON, one object", async () => {
+    const res = await send(`${edge.url}/read-request-in-response/a`, { headers: rawRequestHeaders(edge.url, 'X-From-Viewer', 'v1', 'x-from-viewer', 'v2') });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-seen']).toBe('X-From-Viewer=v1;x-from-viewer=v2');
+    expect(res.headers['x-keys']).toBe('clientIp,headers,method,querystring,uri');
+    expect(res.headers['x-json-has']).toBe('v1');
+    expect(res.headers['x-same-object']).toBe('true');
+  });
+
+  test("a response function may replace the request's headers before reading them", async () => {
+    const res = await send(`${edge.url}/replace-request-in-response/a`);
+    expect(res.status).toBe(200);
+    expect(res.headers['x-replaced']).toBe('mine');
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { expectErrorResponse, fn, requestIdOf } from '../helpers/cf-fixtures.ts';
+import { validateRequestHookResult } from '../../src/pipeline/cf-result.ts';
 import { eventually, send, startEdge, startOrigin, type RawResponse, type TestEdge, type TestOrigin } from '../helpers/harness.ts';
 
 // CloudFront validates what a function returns ("Lambda@Edge function validation errors"): anything it
@@ -326,5 +327,30 @@ describe('the error log line', () => {
   ])('a validation error at %s is logged once with the code, request id, function, version and event type', async (eventType, name) => {
     const res = await call(eventType, 'add-x-cache');
     await expectErrorResponse(edge, res, { status: 502, cacheStatus: 'LambdaValidationError', code: 'VERGE_ERR_FUNCTION_INVALID_RESULT', fn: { name, eventType } });
+  });
+});
+
+// The isolate leaves out the unchanged head of a header list and says how many pairs it kept (`h`);
+// the host takes those from its own list. A count the host could not have sent is refused, whatever
+// wrote it.
+describe('the kept head of a result header list', () => {
+  const input = { clientIp: '127.0.0.1', method: 'GET', uri: '/', querystring: '', headers: ['Host', 'a.example', 'Accept', '*/*'] };
+  const result = (h: unknown, headers: string[]) => ({ scalars: { t: 'Q', uri: '/', method: 'GET', querystring: '', h }, headers });
+
+  test('the kept pairs come from the input, then the pairs sent', () => {
+    const out = validateRequestHookResult('viewer-request', result(1, ['Accept', 'text/html', 'X-New', '1']), input);
+    expect(out.kind === 'request' && out.request.headers).toEqual(['Host', 'a.example', 'Accept', 'text/html', 'X-New', '1']);
+    const all = validateRequestHookResult('viewer-request', result(2, []), input);
+    expect(all.kind === 'request' && all.request.headers).toEqual(input.headers);
+    expect(all.kind === 'request' && all.request.headers).not.toBe(input.headers);
+  });
+
+  test.each([[3], [-1], [0.5], ['1'], [null]])('a kept count of %j answers a validation error', (h) => {
+    expect(() => validateRequestHookResult('viewer-request', result(h, []), input)).toThrow(/the headers could not be read/);
+  });
+
+  test('a read-only header sent after the whole kept input is a change; dropped from the head it is too', () => {
+    expect(() => validateRequestHookResult('viewer-request', result(2, ['Host', 'b.example']), input)).toThrow(/the host header is read-only/);
+    expect(() => validateRequestHookResult('viewer-request', result(0, ['Accept', '*/*']), input)).toThrow(/the host header is read-only/);
   });
 });
