@@ -10,7 +10,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { VersionHealth } from '../observability/version-health.ts';
 import type { FunctionRegistry } from '../runtime/function-registry.ts';
 import { CallBatch } from '../runtime/call-batch.ts';
-import type { FunctionRuntime, InvokeOutcome } from '../runtime/function-runtime.ts';
+import type { FunctionRuntime, InvokeOutcome, InvokeRequest } from '../runtime/function-runtime.ts';
 import type { FunctionVersion } from '../runtime/function-version.ts';
 import type { WireEvent } from '../runtime/isolate-instance.ts';
 import { validateRequestHookResult, validateResponseHookResult, type RequestHookResult, type ResponseHookResult } from './cf-result.ts';
@@ -30,7 +30,7 @@ export class HookRunner {
   private readonly registry: FunctionRegistry;
   private readonly logger: Logger;
   private readonly distribution: DistributionInfo;
-  private readonly batch = new CallBatch();
+  private readonly batch: CallBatch<InvokeRequest, InvokeOutcome>;
   private readonly health: VersionHealth | undefined;
 
   /** `health`, when given, records every invocation's outcome and duration per function (control/edge-agent.ts reports it). */
@@ -40,6 +40,7 @@ export class HookRunner {
     this.logger = logger;
     this.distribution = distribution;
     this.health = health;
+    this.batch = new CallBatch((reqs) => runtime.invokeMany(reqs));
   }
 
   async runRequestHook(eventType: RequestEventType, assoc: FunctionAssociation, request: EdgeRequest, requestId: string): Promise<RequestHookOutcome> {
@@ -114,9 +115,7 @@ export class HookRunner {
     const who = { function: version.name, version: version.version, eventType };
     let outcome: InvokeOutcome;
     try {
-      outcome = await this.batch.run(version.key, () =>
-        this.runtime.invoke({ version, event, requestId, onConsole: (level, line) => logFunctionConsole(logger, fields, level, line) }),
-      );
+      outcome = await this.batch.run(version.key, { version, event, requestId, onConsole: (level, line) => logFunctionConsole(logger, fields, level, line) });
     } catch (err) {
       // Refused before it ran (throttled): no REPORT, but the error log line names the event too.
       if (err instanceof LambdaLimitExceededError) Object.assign(err.details, who);

@@ -47,6 +47,12 @@ export interface FunctionVersion {
    * version switches to 'async' for good.
    */
   mode: 'sync' | 'async';
+  /**
+   * Whether calls that arrive together may run as one batch in one isolate (runtime/invoke-batch.ts):
+   * Lambda@Edge functions in 'sync' mode, until a batch of this version stops early (an invocation
+   * waited for a timer or the network) or fails; then it runs one call at a time for good.
+   */
+  batch: boolean;
 }
 
 /**
@@ -90,6 +96,7 @@ export function createFunctionVersion(config: FunctionConfig, source: string | (
     scannedCode: undefined,
     cachedData: undefined,
     mode: 'sync',
+    batch: config.runtime !== 'cloudfront-js-2.0',
   };
   if (config.runtime === 'cloudfront-js-2.0') prepareCloudFrontFunction(version);
   return version;

@@ -88,6 +88,15 @@ export class Invocation {
   }
 
   /**
+   * Carries on an invocation that a batch started (runtime/invoke-batch.ts) from its envelope, which
+   * was read after the batch call's microtasks had run: settled, it is the result; pending, the
+   * invocation goes on from there (timers, host operations) under its deadline.
+   */
+  resumeFrom(env: Envelope): InvocationResult | Promise<InvocationResult> {
+    return this.absorb(env) ?? this.wait();
+  }
+
+  /**
    * Takes in the envelope of one call. An entry builds its envelope before the call's microtasks run
    * (isolated-vm runs them when the call returns), so a promise the call resolved (an async handler
    * that awaited nothing real, a timer callback resolving an await) shows as pending: one cheap poll

@@ -144,6 +144,11 @@ export function currentInvocation() {
   return invocationSeq;
 }
 
+/** The current invocation's state: 'P' while pending, else how it ended (R, E or V). */
+export function invocationState() {
+  return state;
+}
+
 function errorInfo(err) {
   try {
     if (err !== null && typeof err === 'object') {

@@ -57,6 +57,9 @@ export class IsolateInstance {
   private readonly pollRef: ivm.Reference<() => string>;
   private readonly fireTimerRef: ivm.Reference<(id: number) => string>;
   private readonly settleOpRef: ivm.Reference<(id: number, ok: boolean, json: string, bytes: ArrayBuffer | undefined) => string>;
+  /** Lambda@Edge only: the batch entries (lambda-edge.isolate.js invokeBatch / takeBatch). */
+  private readonly invokeBatchRef: ivm.Reference<(...events: string[]) => string> | undefined;
+  private readonly takeBatchRef: ivm.Reference<() => string> | undefined;
 
   /**
    * Cold start: takes a blank isolate (bootstrap loaded), loads the user module into it and runs its
@@ -74,6 +77,10 @@ export class IsolateInstance {
       this.pollRef = api.getSync('poll', { reference: true }) as ivm.Reference<() => string>;
       this.fireTimerRef = api.getSync('fireTimer', { reference: true }) as ivm.Reference<(id: number) => string>;
       this.settleOpRef = api.getSync('settleOp', { reference: true }) as IsolateInstance['settleOpRef'];
+      if (version.runtime === 'nodejs-edge') {
+        this.invokeBatchRef = api.getSync('invokeBatch', { reference: true }) as ivm.Reference<(...events: string[]) => string>;
+        this.takeBatchRef = api.getSync('takeBatch', { reference: true }) as ivm.Reference<() => string>;
+      }
       // CloudFront Functions load by their own rules (a script defining `handler`; runtime/cff-loader.ts).
       if (version.runtime === 'cloudfront-js-2.0') loadCloudFrontFunction(this.isolate, this.context, api, blank.sandbox, version, initTimeoutMs);
       else this.loadUserCode(api, blank.sandbox, initTimeoutMs);
@@ -155,6 +162,19 @@ export class IsolateInstance {
     return this.invokeRef.apply(undefined, [event.meta, event.requestHeaders, event.responseHeaders], { timeout: timeoutMs }).then(decodeEnvelope);
   }
 
+  /**
+   * Runs a batch of invocations on this thread, one after another in this isolate, under one timeout;
+   * then reads the envelopes of those that finished (the batch stops at one that failed or waits) (takeBatch runs only the bootstrap's own code, so, like poll, it needs
+   * no timeout of its own).
+   */
+  invokeBatchSync(events: readonly WireEvent[], timeoutMs: number): Envelope[] {
+    if (this.invokeBatchRef === undefined || this.takeBatchRef === undefined) throw new Error('this runtime has no batches');
+    const args: string[] = [];
+    for (const e of events) args.push(e.meta, e.requestHeaders, e.responseHeaders);
+    this.invokeBatchRef.applySync(undefined, args, { timeout: timeoutMs });
+    return decodeBatch(this.takeBatchRef.applySync(undefined, []), events.length);
+  }
+
   poll(): Envelope {
     // No timeout, on purpose: isolated-vm's per-call timeout costs ~5 µs (a timer thread and a global
     // mutex), and poll follows most calls of an async handler. It needs none: poll runs only the
@@ -204,6 +224,28 @@ export class IsolateInstance {
     this.broken = true;
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
+}
+
+/** takeBatch's string: "COUNT\n" then one length-prefixed envelope ("LENGTH:ENVELOPE") per finished invocation; see lambda-edge.isolate.js. */
+function decodeBatch(raw: unknown, events: number): Envelope[] {
+  if (typeof raw !== 'string') throw new TypeError('isolate returned a malformed batch');
+  const nl = raw.indexOf('\n');
+  const count = Number(raw.slice(0, Math.max(0, nl)));
+  if (nl < 1 || !Number.isInteger(count) || count < 0 || count > events) throw new TypeError('isolate returned a malformed batch');
+  const envelopes: Envelope[] = [];
+  let at = nl + 1;
+  while (at < raw.length) {
+    const colon = raw.indexOf(':', at);
+    const length = Number(raw.slice(at, colon));
+    if (colon === -1 || !Number.isInteger(length) || length < 1 || colon + 1 + length > raw.length) throw new TypeError('isolate returned a malformed batch');
+    const env = decodeEnvelope(raw.slice(colon + 1, colon + 1 + length));
+    // Only settled invocations are in a batch's outcome.
+    if (env.s === 'P') throw new TypeError('isolate returned a malformed batch');
+    envelopes.push(env);
+    at = colon + 1 + length;
+  }
+  if (envelopes.length !== count) throw new TypeError('isolate returned a malformed batch');
+  return envelopes;
 }
 
 /** The sandbox module names for these specifiers; throws naming the first one the sandbox lacks. */

@@ -38,6 +38,8 @@ import {
   MathMax,
   MathMin,
   MathTrunc,
+  PromiseCtor,
+  PromiseThen,
   NumberCtor,
   StringCtor,
   StringIndexOf,
@@ -57,6 +59,7 @@ import {
   attachSandbox,
   beginInvocation,
   currentInvocation,
+  invocationState,
   defineRuntime,
   envelope,
   formatValue,
@@ -316,6 +319,99 @@ let userRequire = (name) => {
   throw new Error("Cannot find module '" + StringCtor(name) + "': it is not available in the Verge sandbox");
 };
 
+/**
+ * Begins one invocation and calls the handler; returns what the handler returned (the invocation may
+ * already be settled). invoke and invokeBatch both start invocations here.
+ */
+function startInvocation(meta, requestHeaders, responseHeaders) {
+  const seq = beginInvocation();
+  MapClear(timers);
+  // Timers asked for or cancelled since the last envelope belong to an earlier invocation (or the
+  // top level): their callbacks are gone with the map, so the host must not arm them for this one.
+  timerRequests = [];
+  timerCancels = [];
+  if (handler === null) {
+    settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: 'No handler' });
+    return undefined;
+  }
+  const m = parse(meta);
+  const event = buildEvent(m, requestHeaders, responseHeaders);
+  const deadline = m.dl;
+  const sc = staticContext;
+  const context = {
+    functionName: sc.functionName,
+    functionVersion: sc.functionVersion,
+    invokedFunctionArn: sc.invokedFunctionArn,
+    memoryLimitInMB: sc.memoryLimitInMB,
+    awsRequestId: m.r,
+    logGroupName: '/aws/lambda/us-east-1.' + sc.functionName,
+    logStreamName: sc.logStreamName,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => MathMax(0, deadline - dateNow()),
+    done: (err, res) => callback(err, res),
+    succeed: (res) => callback(null, res),
+    fail: (err) => callback(err),
+  };
+  let called = false;
+  const callback = (err, res) => {
+    if (called) return;
+    called = true;
+    if (err !== null && err !== undefined) settle(seq, 'E', err);
+    else settle(seq, 'R', res);
+  };
+  let returned;
+  try {
+    returned = handler(event, context, callback);
+  } catch (err) {
+    settle(seq, 'E', err);
+    return undefined;
+  }
+  // `undefined`: the handler settles through its callback (or never, and the deadline ends it).
+  settleReturned(seq, returned, true);
+  return returned;
+}
+
+// ---- batches (invokeBatch) ----
+
+const NO_EVENTS = [];
+/** The batch's events, three arguments each; the finished invocations' envelopes, length-prefixed. */
+let batchEvents = NO_EVENTS;
+let batchOut = '';
+let batchDone = 0;
+
+/** Starts the batch's invocations from `i` on, while each settles at once; chains on one that settles later. */
+function runBatchFrom(i) {
+  const events = batchEvents;
+  for (; 3 * i < events.length; i++) {
+    const returned = startInvocation(events[3 * i], events[3 * i + 1], events[3 * i + 2]);
+    if (invocationState() !== 'P') {
+      if (!finishBatchItem()) return;
+      continue;
+    }
+    // Registered after settleReturned's reactions on the same promise, so it runs after them.
+    if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
+      const seq = currentInvocation();
+      const next = i + 1;
+      const resume = () => {
+        // Still pending (a callback it has not called yet), or a batch taken meanwhile: stop here.
+        if (events !== batchEvents || seq !== currentInvocation() || invocationState() === 'P') return;
+        if (finishBatchItem()) runBatchFrom(next);
+      };
+      PromiseThen(PromiseCtor.resolve(returned), resume, resume);
+    }
+    return;
+  }
+}
+
+/** Adds the settled invocation's envelope to the batch; false when it failed, which stops the batch. */
+function finishBatchItem() {
+  const ok = invocationState() === 'R';
+  const env = envelope();
+  batchOut += env.length + ':' + env;
+  batchDone++;
+  return ok;
+}
+
 export default {
   /** Links the sandbox installed beside this bootstrap: its `require`, and where its units report errors. */
   attachSandbox(sandbox) {
@@ -354,51 +450,35 @@ export default {
    * The result may be settled already when this returns (microtasks run after it).
    */
   invoke(meta, requestHeaders, responseHeaders) {
-    const seq = beginInvocation();
-    MapClear(timers);
-    // Timers asked for or cancelled since the last envelope belong to an earlier invocation (or the
-    // top level): their callbacks are gone with the map, so the host must not arm them for this one.
-    timerRequests = [];
-    timerCancels = [];
-    if (handler === null) {
-      settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: 'No handler' });
-      return envelope();
-    }
-    const m = parse(meta);
-    const event = buildEvent(m, requestHeaders, responseHeaders);
-    const deadline = m.dl;
-    const sc = staticContext;
-    const context = {
-      functionName: sc.functionName,
-      functionVersion: sc.functionVersion,
-      invokedFunctionArn: sc.invokedFunctionArn,
-      memoryLimitInMB: sc.memoryLimitInMB,
-      awsRequestId: m.r,
-      logGroupName: '/aws/lambda/us-east-1.' + sc.functionName,
-      logStreamName: sc.logStreamName,
-      callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => MathMax(0, deadline - dateNow()),
-      done: (err, res) => callback(err, res),
-      succeed: (res) => callback(null, res),
-      fail: (err) => callback(err),
-    };
-    let called = false;
-    const callback = (err, res) => {
-      if (called) return;
-      called = true;
-      if (err !== null && err !== undefined) settle(seq, 'E', err);
-      else settle(seq, 'R', res);
-    };
-    let returned;
-    try {
-      returned = handler(event, context, callback);
-    } catch (err) {
-      settle(seq, 'E', err);
-      return envelope();
-    }
-    // `undefined`: the handler settles through its callback (or never, and the deadline ends it).
-    settleReturned(seq, returned, true);
+    startInvocation(meta, requestHeaders, responseHeaders);
     return envelope();
+  },
+
+  /**
+   * Runs a batch of invocations of this function one after another, each event as three arguments
+   * (meta, request headers, response headers): one call into the isolate for many, so its fixed cost
+   * (entering the isolate, isolated-vm's timeout, the poll) is paid once per batch (FunctionRuntime.invokeMany).
+   * An invocation that settles at once or in microtasks lets the next one start (the chain runs in the
+   * microtask checkpoint that ends this call). The batch stops at an invocation that fails (the host
+   * replaces the isolate, as after any failure) or that still waits when the microtasks are done (a
+   * timer, a host operation, an uncalled callback): the host then discards this isolate with it, so
+   * nothing that invocation asked for leaves, and runs it and the rest on their own. takeBatch reads
+   * the outcome.
+   */
+  invokeBatch(...events) {
+    batchEvents = events;
+    batchOut = '';
+    batchDone = 0;
+    runBatchFrom(0);
+    return '';
+  },
+
+  /** The batch's outcome, after microtasks: "COUNT\n", then one length-prefixed envelope ("LENGTH:ENVELOPE") per finished invocation, in order. */
+  takeBatch() {
+    const out = batchDone + '\n' + batchOut;
+    batchEvents = NO_EVENTS;
+    batchOut = '';
+    return out;
   },
 
   /** The state of the current invocation, after microtasks have run. */
