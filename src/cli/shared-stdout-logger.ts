@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { LineBatcher } from '../observability/line-batcher.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 
 /**
@@ -13,7 +14,8 @@ const DROP_REPORT_EVERY_MS = 1_000;
  * The logger of a process that shares stdout with others (the supervisor and its workers). A write
  * of at most PIPE_BUF (4096) bytes to a pipe is atomic (POSIX write(2)), and sonic-boom splits its
  * batches only between lines, so capping each write there keeps lines from different processes
- * from interleaving mid-line. Batching stays (2 KB or 250 ms), as in createLogger.
+ * from interleaving mid-line. Batching stays (up to 1,300 characters, at most 3.9 KB of UTF-8 and
+ * so within one such write, or 250 ms), as in createLogger.
  *
  * Writes are asynchronous (on libuv's thread pool), with a bounded buffer that drops lines when
  * full. Synchronous writes block the event loop as long as whatever reads stdout does not read (a
@@ -25,10 +27,11 @@ const DROP_REPORT_EVERY_MS = 1_000;
  * log writes was the alternative; it would still leave requests waiting on a blocked event loop.
  */
 export function createSharedStdoutLogger(): Logger {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 2048, maxWrite: 4096, periodicFlush: 250, maxLength: LOG_BUFFER_MAX_BYTES });
-  const logger = createLogger({ stream: destination });
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 0, maxWrite: 4096, maxLength: LOG_BUFFER_MAX_BYTES });
+  const logger = createLogger({ stream: new LineBatcher(destination, 1300, 250) });
   let dropped = 0;
-  destination.on('drop', () => dropped++);
+  // A dropped write is a batch of lines.
+  destination.on('drop', (batch: string) => (dropped += countLines(batch)));
   // Reported once the buffer has room again (the reader is back), so the report itself gets through.
   setInterval(() => {
     if (dropped === 0 || (destination as unknown as { _len: number })._len > LOG_BUFFER_MAX_BYTES / 2) return;
@@ -37,4 +40,10 @@ export function createSharedStdoutLogger(): Logger {
     logger.warn({ type: 'log-lines-dropped', dropped: count }, `${count} log line(s) were dropped: stdout was not read while ${LOG_BUFFER_MAX_BYTES} bytes of lines waited`);
   }, DROP_REPORT_EVERY_MS).unref();
   return logger;
+}
+
+function countLines(batch: string): number {
+  let n = 0;
+  for (let i = batch.indexOf('\n'); i !== -1; i = batch.indexOf('\n', i + 1)) n++;
+  return n;
 }
