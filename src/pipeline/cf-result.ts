@@ -128,14 +128,14 @@ function validateHeaderList(eventType: EventType, result: WireResult, input: Hea
     if (readOnly.has(lower)) {
       // With the whole input kept, any read-only header sent besides is a change (an added value).
       if (kept === input.length) throw invalid(eventType, `the ${lower} header is read-only for ${eventType}`);
-      after ??= readOnlyValues(input, 0, kept, readOnly);
+      after ??= readOnlyValues(input, kept, readOnly);
       after.set(lower, after.has(lower) ? `${after.get(lower)}\n${list[i + 1]}` : list[i + 1]!);
     }
   }
   if (kept !== input.length) {
     // Some input pairs were dropped or changed: the read-only ones must come out as they went in.
-    after ??= readOnlyValues(input, 0, kept, readOnly);
-    const before = readOnlyValues(input, 0, input.length, readOnly);
+    after ??= readOnlyValues(input, kept, readOnly);
+    const before = readOnlyValues(input, input.length, readOnly);
     for (const lower of readOnly) {
       if (before.get(lower) !== after.get(lower)) throw invalid(eventType, `the ${lower} header is read-only for ${eventType}`);
     }
@@ -143,10 +143,10 @@ function validateHeaderList(eventType: EventType, result: WireResult, input: Hea
   return kept === 0 ? list : input.slice(0, kept).concat(list);
 }
 
-/** The read-only headers among input[from, to), each name's values joined with "\n". */
-function readOnlyValues(input: HeaderList, from: number, to: number, readOnly: ReadonlySet<string>): Map<string, string> {
+/** The read-only headers among the first `end` entries of `input`, each name's values joined with "\n". */
+function readOnlyValues(input: HeaderList, end: number, readOnly: ReadonlySet<string>): Map<string, string> {
   const values = new Map<string, string>();
-  for (let i = from; i < to; i += 2) {
+  for (let i = 0; i < end; i += 2) {
     const lower = input[i]!.toLowerCase();
     if (readOnly.has(lower)) values.set(lower, values.has(lower) ? `${values.get(lower)}\n${input[i + 1]}` : input[i + 1]!);
   }

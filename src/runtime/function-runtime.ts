@@ -222,7 +222,7 @@ export class FunctionRuntime {
     this.batchCounts.batches++;
     this.batchCounts.calls += finished.length;
     finished.forEach((env, i) => {
-      const result = new Invocation(instance, deadlineMs, reqs[i]!.onConsole).resumeFrom(env) as InvocationResult;
+      const result = new Invocation(instance, deadlineMs, reqs[i]!.onConsole).settledFrom(env);
       out[i] = {
         result,
         report: {

@@ -48,7 +48,7 @@ export interface FunctionVersion {
    */
   mode: 'sync' | 'async';
   /**
-   * Whether calls that arrive together may run as one batch in one isolate (runtime/invoke-batch.ts):
+   * Whether calls that arrive together may run as one batch in one isolate (FunctionRuntime.invokeMany):
    * Lambda@Edge functions in 'sync' mode, until a batch of this version stops early (an invocation
    * waited for a timer or the network) or fails; then it runs one call at a time for good.
    */

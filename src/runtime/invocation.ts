@@ -88,12 +88,12 @@ export class Invocation {
   }
 
   /**
-   * Carries on an invocation that a batch started (runtime/invoke-batch.ts) from its envelope, which
-   * was read after the batch call's microtasks had run: settled, it is the result; pending, the
-   * invocation goes on from there (timers, host operations) under its deadline.
+   * The result of an invocation a batch ran (FunctionRuntime.invokeMany), from its envelope, read after
+   * the batch call's microtasks had run. A batch hands back settled invocations only; a pending
+   * envelope here would be the isolate's fault, and fails the invocation like any other.
    */
-  resumeFrom(env: Envelope): InvocationResult | Promise<InvocationResult> {
-    return this.absorb(env) ?? this.wait();
+  settledFrom(env: Envelope): InvocationResult {
+    return this.absorb(env) ?? this.fail(new Error('a batch handed back an invocation that had not settled'));
   }
 
   /**

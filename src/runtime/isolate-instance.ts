@@ -164,8 +164,8 @@ export class IsolateInstance {
 
   /**
    * Runs a batch of invocations on this thread, one after another in this isolate, under one timeout;
-   * then reads the envelopes of those that finished (the batch stops at one that failed or waits) (takeBatch runs only the bootstrap's own code, so, like poll, it needs
-   * no timeout of its own).
+   * then reads the envelopes of those that finished (a batch stops at one that failed or waits).
+   * takeBatch runs only the bootstrap's own code, so, like poll, it needs no timeout of its own.
    */
   invokeBatchSync(events: readonly WireEvent[], timeoutMs: number): Envelope[] {
     if (this.invokeBatchRef === undefined || this.takeBatchRef === undefined) throw new Error('this runtime has no batches');

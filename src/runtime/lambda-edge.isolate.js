@@ -260,22 +260,17 @@ function flatHeaders(headers, path, input) {
 }
 
 /**
- * The result's scalars as JSON, with JSON.stringify (several µs less than json() when `origin` or a
- * request `body` object is there). json() exists so that a `toJSON` user code sets on a prototype can
- * never rewrite an envelope's META (log lines, timer and host-operation requests). Here it could only
- * change this result's own payload, which the user's code decides anyway and the host validates in
- * full: the payload follows META, and JSON.stringify's output has no raw newline, so it cannot reach
- * past the scalars into the header lines either. The object itself has no prototype, so no `toJSON`
- * applies to it. A value that cannot be serialised (circular, BigInt) throws, and settle() answers V.
- */
-function scalarsJson(scalars) {
-  return stringify(scalars);
-}
-
-/**
  * A handler's result → wire payload: scalars as JSON (with `h`, the input pairs kept at the head of the
  * headers), then the headers. A request is compared with the event's request headers, a response
  * with the event's response headers (a response a request hook generates has none to keep).
+ *
+ * The scalars go to JSON.stringify (several µs less than json() when an `origin` or a request `body`
+ * object is there). json() exists so that a `toJSON` user code sets on a prototype can never rewrite
+ * an envelope's META (log lines, timer and host-operation requests). Here it could only change this
+ * result's own payload, which the user's code decides anyway and the host validates in full: the
+ * payload follows META, and JSON.stringify's output has no raw newline, so it cannot reach past the
+ * scalars into the header lines either. The scalars object has no prototype, so no `toJSON` applies
+ * to it. A value that cannot be serialised (circular, BigInt) throws, and settle() answers V.
  */
 function encodeResult(v) {
   if (v === null || typeof v !== 'object' || isArray(v)) throw new ShapeError('expected a request or response object');
@@ -283,13 +278,13 @@ function encodeResult(v) {
     const scalars = { __proto__: null, t: 'S', status: v.status, statusDescription: v.statusDescription, body: v.body, bodyEncoding: v.bodyEncoding, h: 0 };
     const flat = flatHeaders(v.headers, 'response.headers', responseParts);
     scalars.h = keptPairs;
-    return scalarsJson(scalars) + '\n' + flat;
+    return stringify(scalars) + '\n' + flat;
   }
   if (v.headers === undefined) throw new ShapeError('request.headers must be an object');
   const scalars = { __proto__: null, t: 'Q', uri: v.uri, querystring: v.querystring, method: v.method, body: v.body, origin: v.origin, h: 0 };
   const flat = flatHeaders(v.headers, 'request.headers', requestParts);
   scalars.h = keptPairs;
-  return scalarsJson(scalars) + '\n' + flat;
+  return stringify(scalars) + '\n' + flat;
 }
 
 /** The Lambda@Edge event, built from the wire: {Records: [{cf: {config, request, response?}}]}. */
