@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { edgeResultType, type CacheStatus } from '../cache/cache-status.ts';
-import { infoLineWriter, q } from './json-line.ts';
+import { infoLineWriter, isoTime, q } from './json-line.ts';
 import type { Logger } from './logger.ts';
 
 /** What the lifecycle learns about one request, filled in as it goes; logged once at the end. */
@@ -24,7 +24,7 @@ export interface RequestRecord {
  * it arrived: `req.socket` may be null by the time the line is written.
  */
 export function logAccess(logger: Logger, location: string, req: IncomingMessage, socket: Socket, bytesSent: number, r: RequestRecord): void {
-  const iso = r.startedAt.toISOString();
+  const iso = isoTime(r.startedAt.getTime());
   const h = req.headers;
   const result = edgeResultType(r.cacheStatus);
   const csBytes = Number(h['content-length'] ?? 0);
