@@ -205,6 +205,32 @@ function s3AsCustom(s3: unknown, before: CfCustomOrigin): unknown {
   return { domainName: s3.domainName, protocol: 'https', port: 443, path: s3.path ?? '', customHeaders: s3.customHeaders ?? {}, readTimeout: before.readTimeout };
 }
 
+/** Whether a function's `origin.custom` is, field for field, the origin it was given (it comes back through JSON). */
+function isUnchangedOrigin(c: Record<string, unknown>, before: CfCustomOrigin): boolean {
+  if (
+    c.domainName !== before.domainName ||
+    c.protocol !== before.protocol ||
+    c.port !== before.port ||
+    c.path !== before.path ||
+    c.readTimeout !== before.readTimeout ||
+    c.keepaliveTimeout !== before.keepaliveTimeout
+  ) {
+    return false;
+  }
+  const ssl = c.sslProtocols;
+  if (!Array.isArray(ssl) || ssl.length !== before.sslProtocols.length || ssl.some((p, i) => p !== before.sslProtocols[i])) return false;
+  const headers = c.customHeaders;
+  if (!isObject(headers)) return false;
+  const names = Object.keys(headers);
+  if (names.length !== Object.keys(before.customHeaders).length) return false;
+  return names.every((name) => {
+    const list = headers[name];
+    const was = Object.hasOwn(before.customHeaders, name) ? before.customHeaders[name] : undefined;
+    if (!Array.isArray(list) || was === undefined || list.length !== was.length) return false;
+    return list.every((e: unknown, i) => isObject(e) && e.value === was[i]!.value && e.key === was[i]!.key && Object.keys(e).length === Object.keys(was[i]!).length);
+  });
+}
+
 function validateOrigin(value: unknown, input: EdgeRequest): CfCustomOrigin {
   const before = input.origin!;
   if (value === undefined) return before;
@@ -212,6 +238,8 @@ function validateOrigin(value: unknown, input: EdgeRequest): CfCustomOrigin {
   if (value.s3 !== undefined && value.custom !== undefined) throw invalid('origin-request', 'request.origin must have either custom or s3, not both');
   const c = value.s3 !== undefined ? s3AsCustom(value.s3, before) : value.custom;
   if (!isObject(c)) throw invalid('origin-request', 'request.origin.custom must be an object');
+  // Most origin-request functions leave the origin alone: the one the host built and checked stands.
+  if (value.s3 === undefined && isUnchangedOrigin(c, before)) return before;
   const domainName = c.domainName;
   if (typeof domainName !== 'string' || !/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(domainName)) {
     throw invalid('origin-request', 'request.origin.custom.domainName must be a host name');

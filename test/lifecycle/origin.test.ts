@@ -63,6 +63,14 @@ beforeAll(async () => {
       fn('to-secondary-path', toSecondary('/v2')),
       fn('to-https', `exports.handler = async (event) => { const r = event.Records[0].cf.request; r.origin.custom.protocol = 'https'; return r; };`),
       fn('to-closed', `exports.handler = async (event) => { const r = event.Records[0].cf.request; r.origin.custom.port = ${closedPort}; return r; };`),
+      fn(
+        'edit-origin-header',
+        `exports.handler = async (event) => {
+          const r = event.Records[0].cf.request;
+          r.origin.custom.customHeaders['x-origin-key'][0].value = 'from-function';
+          return r;
+        };`,
+      ),
       fn('to-b', `exports.handler = async (event) => { const r = event.Records[0].cf.request; r.uri = '/b/moved'; return r; };`),
       fn('mark-b', `exports.handler = async (event) => { const r = event.Records[0].cf.response; r.headers['x-behavior-b'] = [{ value: 'ran' }]; return r; };`),
     ],
@@ -73,6 +81,7 @@ beforeAll(async () => {
       { pathPattern: '/switch-https/*', originId: 'primary', functions: { 'origin-request': { name: 'to-https' } } },
       { pathPattern: '/switch-closed/*', originId: 'primary', functions: { 'origin-request': { name: 'to-closed' } } },
       { pathPattern: '/a-origin/*', originId: 'primary', functions: { 'origin-request': { name: 'to-b' } } },
+      { pathPattern: '/edit-origin-header/*', originId: 'primary', functions: { 'origin-request': { name: 'edit-origin-header' } } },
       { pathPattern: '/a-viewer/*', originId: 'primary', functions: { 'viewer-request': { name: 'to-b' } } },
       { pathPattern: '/b/*', originId: 'based', functions: { 'origin-request': { name: 'to-secondary' }, 'viewer-response': { name: 'mark-b' } } },
       { pathPattern: '/based/*', originId: 'based' },
@@ -106,6 +115,16 @@ describe('origin-request rewrites', () => {
     expect(seen.headers['x-secondary-key']).toBe('s3cret');
     expect(seen.headers['x-origin-key']).toBeUndefined();
     expect(primary.seen.length).toBe(before);
+  });
+
+  // The host keeps the origin it built when a function hands it back unchanged; one changed field,
+  // here a custom header's value, is a changed origin.
+  test('a custom header changed on the origin the function was given reaches that origin', async () => {
+    const res = await send(`${edge.url}/edit-origin-header/page`);
+    expect(res.status).toBe(200);
+    expect(primary.seen.at(-1)!.headers['x-origin-key']).toBe('from-function');
+    await send(`${edge.url}/rewrite/page`);
+    expect(primary.seen.at(-1)!.headers['x-origin-key']).toBe('from-config');
   });
 
   test('a changed origin path is put in front of the uri', async () => {
