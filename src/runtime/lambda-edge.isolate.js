@@ -191,26 +191,6 @@ function cfHeaders(parts) {
 }
 
 /**
- * `target.headers`, built from the wire only when the handler first reads it: a response event carries
- * the request's headers too, which most response handlers never look at (building them costs ~2.5 µs).
- * On first access the accessor replaces itself with the plain data property, in the same place in
- * the object's key order, so the event looks and behaves as if it had been built eagerly.
- */
-function lazyHeaders(target, flat) {
-  const define = (value) => defineProperty(target, 'headers', { value, writable: true, enumerable: true, configurable: true });
-  defineProperty(target, 'headers', {
-    get() {
-      const headers = cfHeaders(headerParts(flat));
-      define(headers);
-      return headers;
-    },
-    set: define,
-    enumerable: true,
-    configurable: true,
-  });
-}
-
-/**
  * {lowercase: [{key, value}…]} → "Name\nvalue\n…", leaving out the leading pairs that are the event's
  * own input list unchanged (`input`): their count goes in `keptPairs`, and the host takes those pairs
  * from the list it sent, which it had checked already. A handler that adds or changes a header or two
@@ -290,12 +270,9 @@ function encodeResult(v) {
 /** The Lambda@Edge event, built from the wire: {Records: [{cf: {config, request, response?}}]}. */
 function buildEvent(m, requestHeaders, responseHeaders) {
   const isResponse = m.s !== undefined;
-  // A response event's request headers are built only when read; its result is a response, compared
-  // with the response headers, so the request's list is not needed then.
-  requestParts = isResponse ? NO_PARTS : headerParts(requestHeaders);
+  requestParts = headerParts(requestHeaders);
   responseParts = isResponse ? headerParts(responseHeaders) : NO_PARTS;
-  const request = { clientIp: m.ip, headers: isResponse ? undefined : cfHeaders(requestParts), method: m.m, querystring: m.q, uri: m.u };
-  if (isResponse) lazyHeaders(request, requestHeaders);
+  const request = { clientIp: m.ip, headers: cfHeaders(requestParts), method: m.m, querystring: m.q, uri: m.u };
   if (m.b !== undefined) request.body = m.b;
   if (m.o !== undefined) request.origin = { custom: m.o };
   const cf = { config: { distributionDomainName: m.dn, distributionId: m.di, eventType: m.e, requestId: m.r }, request };

@@ -193,7 +193,7 @@ describe.each(['/edit-viewer-response/a', '/edit-origin-response/a'])('a respons
 });
 
 // The isolate sends back only what a handler changed after the unchanged head of the list, and builds
-// a response event's request headers when they are first read: neither may show.
+// header objects by assignment: neither may show. A response event carries the request's headers too.
 describe('headers a handler edits in place, and names Object.prototype has', () => {
   test('a value changed in the middle and a key recased at the head reach the origin in place, the rest unchanged', async () => {
     await send(`${edge.url}/edit-in-place/a`, { headers: rawRequestHeaders(edge.url, 'X-A', 'a', 'X-B', 'b', 'X-C', 'c', 'X-B', 'b2') });
