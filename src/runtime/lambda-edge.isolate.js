@@ -162,21 +162,27 @@ defineProperty(globalThis, 'clearInterval', { value: clearTimeout, writable: tru
 // ---- the wire: raw header strings <-> CloudFront header objects ----
 
 const NO_PARTS = [];
-/** The current event's header lists as they came in, [Name, value, …], for encodeResult to compare with. */
+/**
+ * The current event's header lists as they came in, [Name, value, …], and each pair's lowercase name,
+ * for encodeResult to compare the result with.
+ */
 let requestParts = NO_PARTS;
+let requestLowers = NO_PARTS;
 let responseParts = NO_PARTS;
+let responseLowers = NO_PARTS;
 
 /** "Name\nvalue\n…" split into [Name, value, …]: the event's input list, kept to compare the result with. */
 function headerParts(flat) {
   return flat === '' ? NO_PARTS : StringSplit(flat, '\n');
 }
 
-/** [Name, value, …] → {lowercase: [{key, value}…]}, duplicates kept in order. */
-function cfHeaders(parts) {
+/** [Name, value, …] → {lowercase: [{key, value}…]}, duplicates kept in order; each pair's lowercase name goes to `lowers`. */
+function cfHeaders(parts, lowers) {
   const headers = {};
   for (let i = 0; i + 1 < parts.length; i += 2) {
     const key = parts[i];
     const lower = StringToLowerCase(key);
+    ArrayPush(lowers, lower);
     const entry = { key, value: parts[i + 1] };
     // Names come from the viewer. `__proto__` is the one name whose assignment would not make an own
     // property (it is Object.prototype's accessor): it must become an own data property, never a
@@ -197,7 +203,7 @@ function cfHeaders(parts) {
  * (the common case) sends back only those. The host re-validates every name and value it receives.
  */
 let keptPairs = 0;
-function flatHeaders(headers, path, input) {
+function flatHeaders(headers, path, input, inputLowers) {
   keptPairs = 0;
   if (headers === undefined) return '';
   if (headers === null || typeof headers !== 'object' || isArray(headers)) throw new ShapeError(path + ' must be an object');
@@ -221,17 +227,18 @@ function flatHeaders(headers, path, input) {
       // Last-Modified. So, as with a missing key, the name goes out in Title-Case (Lambda@Edge's rule
       // for a missing key).
       let key = entry.key;
-      if (key !== undefined && typeof key !== 'string') throw new ShapeError(path + '["' + name + '"][' + i + '].key must be a string');
-      if (key === undefined || StringToLowerCase(key) !== name) key = titleCase(name);
       const v = entry.value;
-      if (StringIndexOf(v, '\n') !== -1 || StringIndexOf(v, '\r') !== -1 || StringIndexOf(key, '\n') !== -1) {
-        throw new ShapeError(path + '["' + name + '"][' + i + '] has characters not allowed in a header');
-      }
-      if (prefix && 2 * kept + 1 < input.length && input[2 * kept] === key && input[2 * kept + 1] === v) {
+      // The next pair of the input list, as it came in and under its own name: nothing to check or send.
+      if (prefix && 2 * kept + 1 < input.length && input[2 * kept] === key && input[2 * kept + 1] === v && inputLowers[kept] === name) {
         kept++;
         continue;
       }
       prefix = false;
+      if (key !== undefined && typeof key !== 'string') throw new ShapeError(path + '["' + name + '"][' + i + '].key must be a string');
+      if (key === undefined || StringToLowerCase(key) !== name) key = titleCase(name);
+      if (StringIndexOf(v, '\n') !== -1 || StringIndexOf(v, '\r') !== -1 || StringIndexOf(key, '\n') !== -1) {
+        throw new ShapeError(path + '["' + name + '"][' + i + '] has characters not allowed in a header');
+      }
       out += (out === '' ? '' : '\n') + key + '\n' + v;
     }
   }
@@ -256,13 +263,13 @@ function encodeResult(v) {
   if (v === null || typeof v !== 'object' || isArray(v)) throw new ShapeError('expected a request or response object');
   if ('status' in v) {
     const scalars = { __proto__: null, t: 'S', status: v.status, statusDescription: v.statusDescription, body: v.body, bodyEncoding: v.bodyEncoding, h: 0 };
-    const flat = flatHeaders(v.headers, 'response.headers', responseParts);
+    const flat = flatHeaders(v.headers, 'response.headers', responseParts, responseLowers);
     scalars.h = keptPairs;
     return stringify(scalars) + '\n' + flat;
   }
   if (v.headers === undefined) throw new ShapeError('request.headers must be an object');
   const scalars = { __proto__: null, t: 'Q', uri: v.uri, querystring: v.querystring, method: v.method, body: v.body, origin: v.origin, h: 0 };
-  const flat = flatHeaders(v.headers, 'request.headers', requestParts);
+  const flat = flatHeaders(v.headers, 'request.headers', requestParts, requestLowers);
   scalars.h = keptPairs;
   return stringify(scalars) + '\n' + flat;
 }
@@ -271,12 +278,14 @@ function encodeResult(v) {
 function buildEvent(m, requestHeaders, responseHeaders) {
   const isResponse = m.s !== undefined;
   requestParts = headerParts(requestHeaders);
+  requestLowers = [];
   responseParts = isResponse ? headerParts(responseHeaders) : NO_PARTS;
-  const request = { clientIp: m.ip, headers: cfHeaders(requestParts), method: m.m, querystring: m.q, uri: m.u };
+  responseLowers = [];
+  const request = { clientIp: m.ip, headers: cfHeaders(requestParts, requestLowers), method: m.m, querystring: m.q, uri: m.u };
   if (m.b !== undefined) request.body = m.b;
   if (m.o !== undefined) request.origin = { custom: m.o };
   const cf = { config: { distributionDomainName: m.dn, distributionId: m.di, eventType: m.e, requestId: m.r }, request };
-  if (isResponse) cf.response = { status: m.s, statusDescription: m.sd, headers: cfHeaders(responseParts) };
+  if (isResponse) cf.response = { status: m.s, statusDescription: m.sd, headers: cfHeaders(responseParts, responseLowers) };
   return { Records: [{ cf }] };
 }
 
