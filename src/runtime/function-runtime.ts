@@ -223,17 +223,7 @@ export class FunctionRuntime {
     this.batchCounts.calls += finished.length;
     finished.forEach((env, i) => {
       const result = new Invocation(instance, deadlineMs, reqs[i]!.onConsole).settledFrom(env);
-      out[i] = {
-        result,
-        report: {
-          durationMs,
-          billedDurationMs: Math.max(1, Math.ceil(durationMs)),
-          memorySizeMb: version.memoryMb,
-          maxMemoryUsedMb: Math.ceil(instance.maxUsedHeapBytes / BYTES_PER_MB),
-          cpuTimeUs,
-          initDurationMs: undefined,
-        },
-      };
+      out[i] = { result, report: reportOf(instance, version, durationMs, cpuTimeUs, undefined) };
     });
     if (finished.length < reqs.length && !instance.broken) {
       // It stopped at a call that still waits: that call starts again elsewhere, so nothing it asked
@@ -277,14 +267,7 @@ export class FunctionRuntime {
     const cpuAfter = instance ? instance.cpuTimeNs() : 0n;
     // Sample the heap on the first call, every HEAP_SAMPLE_EVERY calls, and after any long call.
     if (instance && (instance.invocations % HEAP_SAMPLE_EVERY === 1 || durationMs > 2)) instance.sampleHeap();
-    return {
-      durationMs,
-      billedDurationMs: Math.max(1, Math.ceil(durationMs)),
-      memorySizeMb: version.memoryMb,
-      maxMemoryUsedMb: instance ? Math.ceil(instance.maxUsedHeapBytes / BYTES_PER_MB) : 0,
-      cpuTimeUs: cpuAfter > cpuBefore ? Number(cpuAfter - cpuBefore) / 1000 : 0,
-      initDurationMs,
-    };
+    return reportOf(instance, version, durationMs, cpuAfter > cpuBefore ? Number(cpuAfter - cpuBefore) / 1000 : 0, initDurationMs);
   }
 
   /** Loads a version into a warm isolate ahead of its first request; throws if its code does not load. */
@@ -303,4 +286,16 @@ export class FunctionRuntime {
   close(): void {
     this.pool.close();
   }
+}
+
+/** A REPORT line's figures from a duration and CPU time: Lambda bills in 1 ms steps; Max Memory Used is the isolate's sampled peak. */
+function reportOf(instance: IsolateInstance | undefined, version: FunctionVersion, durationMs: number, cpuTimeUs: number, initDurationMs: number | undefined): InvocationReport {
+  return {
+    durationMs,
+    billedDurationMs: Math.max(1, Math.ceil(durationMs)),
+    memorySizeMb: version.memoryMb,
+    maxMemoryUsedMb: instance ? Math.ceil(instance.maxUsedHeapBytes / BYTES_PER_MB) : 0,
+    cpuTimeUs,
+    initDurationMs,
+  };
 }

@@ -180,13 +180,17 @@ export function settle(seq, s, v) {
 /**
  * What the handler returned: a thenable settles the invocation when it does; another value settles it
  * now, except `undefined` where the runtime lets a callback settle it later (`undefinedPending`).
+ * Returns the promise the settling waits on (undefined for a value): reactions added to it later run
+ * after the invocation settled.
  */
 export function settleReturned(seq, returned, undefinedPending) {
   if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
-    PromiseThen(PromiseCtor.resolve(returned), (res) => settle(seq, 'R', res), (err) => settle(seq, 'E', err));
-  } else if (returned !== undefined || !undefinedPending) {
-    settle(seq, 'R', returned);
+    const promise = PromiseCtor.resolve(returned);
+    PromiseThen(promise, (res) => settle(seq, 'R', res), (err) => settle(seq, 'E', err));
+    return promise;
   }
+  if (returned !== undefined || !undefinedPending) settle(seq, 'R', returned);
+  return undefined;
 }
 
 export function envelope() {

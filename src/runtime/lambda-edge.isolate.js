@@ -38,7 +38,6 @@ import {
   MathMax,
   MathMin,
   MathTrunc,
-  PromiseCtor,
   PromiseThen,
   NumberCtor,
   StringCtor,
@@ -299,8 +298,8 @@ let userRequire = (name) => {
 };
 
 /**
- * Begins one invocation and calls the handler; returns what the handler returned (the invocation may
- * already be settled). invoke and invokeBatch both start invocations here.
+ * Begins one invocation and calls the handler; returns the promise its settling waits on, if any (the
+ * invocation may already be settled). invoke and invokeBatch both start invocations here.
  */
 function startInvocation(meta, requestHeaders, responseHeaders) {
   const seq = beginInvocation();
@@ -346,8 +345,7 @@ function startInvocation(meta, requestHeaders, responseHeaders) {
     return undefined;
   }
   // `undefined`: the handler settles through its callback (or never, and the deadline ends it).
-  settleReturned(seq, returned, true);
-  return returned;
+  return settleReturned(seq, returned, true);
 }
 
 // ---- batches (invokeBatch) ----
@@ -362,13 +360,13 @@ let batchDone = 0;
 function runBatchFrom(i) {
   const events = batchEvents;
   for (; 3 * i < events.length; i++) {
-    const returned = startInvocation(events[3 * i], events[3 * i + 1], events[3 * i + 2]);
+    const settling = startInvocation(events[3 * i], events[3 * i + 1], events[3 * i + 2]);
     if (invocationState() !== 'P') {
       if (!finishBatchItem()) return;
       continue;
     }
-    // Registered after settleReturned's reactions on the same promise, so it runs after them.
-    if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
+    // Added after settleReturned's reactions on the same promise, so it runs after them.
+    if (settling !== undefined) {
       const seq = currentInvocation();
       const next = i + 1;
       const resume = () => {
@@ -376,7 +374,7 @@ function runBatchFrom(i) {
         if (events !== batchEvents || seq !== currentInvocation() || invocationState() === 'P') return;
         if (finishBatchItem()) runBatchFrom(next);
       };
-      PromiseThen(PromiseCtor.resolve(returned), resume, resume);
+      PromiseThen(settling, resume, resume);
     }
     return;
   }
