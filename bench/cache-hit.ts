@@ -39,7 +39,7 @@ export interface CacheHitResult {
   readonly cacheFn: CacheHitRow;
 }
 
-async function originRequests(origin: Child): Promise<number> {
+export async function originRequests(origin: Child): Promise<number> {
   origin.proc.send('cacheable-requests');
   const [n] = (await once(origin.proc, 'message')) as [number];
   return n;

@@ -35,6 +35,19 @@ export function edgeConfig(scenario: Scenario, originPort: number): Record<strin
   };
 }
 
+/** The path the workers scenario requests: the origin marks it fresh for an hour (origin-server.ts). */
+export const WORKERS_PATH = '/cacheable';
+
+/**
+ * The workers scenario's edge: scenario (c)'s two viewer functions in front of a memory cache, so
+ * after each worker's first request every response is a hit (viewer hooks run on hits too) and the
+ * origin, another process on the same cores, drops out of the measurement.
+ */
+export function workersConfig(originPort: number): Record<string, unknown> {
+  const c = edgeConfig('c', originPort) as { behaviors: Record<string, unknown>[] };
+  return { ...c, cache: { store: 'memory' }, behaviors: c.behaviors.map((b) => ({ ...b, cachePolicy: 'CachingOptimized' })) };
+}
+
 /** The cache-hit scenario's edges: a cache in front of the origin's /cacheable, with or without a viewer-response function. */
 export type CacheHitScenario = 'cache' | 'cache+viewer-response';
 

@@ -1,26 +1,33 @@
 // The workers scenario: `verge serve` (supervisor + worker processes) with `workers: 1` against
-// `workers: auto`, on the config of scenario (c). How it stays fair on a machine whose cores the
-// load generator shares is explained in bench/README.md ("Workers").
+// `workers: auto`, with scenario (c)'s two viewer functions in front of a memory cache, so every
+// measured request is a hit and the origin is out of the loop. How it stays fair on a machine whose
+// cores the load generator shares is explained in bench/README.md ("Workers").
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { edgeConfig } from './scenarios.ts';
+import { workersConfig, WORKERS_PATH } from './scenarios.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const NODE = process.execPath;
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p));
-/** The fixed rate each worker gets in the equal-load runs: about half of what one worker can serve here. */
-const PER_WORKER_RPS = Number(process.env.BENCH_WORKER_RPS ?? 3000);
+/** wrk (Debian package `wrk`): a C load generator at ~10 µs CPU a request, a third of autocannon's. */
+const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
 const CLOCK_TICKS_PER_S = 100; // USER_HZ: the unit of utime and stime in /proc/PID/stat on Linux
+/** Connections in both configurations: 64 a worker with two. With 32 in all, each of two workers waited on the load generator between turns. */
+const CONNECTIONS = Number(process.env.BENCH_WORKER_CONNECTIONS ?? 128);
+/** Alternating rounds of one worker then `auto`; the table reports each run and the ratio of the medians. */
+const ROUNDS = Number(process.env.BENCH_WORKER_ROUNDS ?? 3);
+
+export type LoadGeneratorName = 'wrk' | 'autocannon';
 
 export interface WorkersRun {
   readonly workers: number;
   readonly rps: number;
-  readonly p99: number;
-  /** CPU of the supervisor and every worker, per request. */
+  readonly p99Ms: number;
+  /** CPU of the supervisor and every worker (all threads), per request. */
   readonly edgeCpuUsPerReq: number;
   /** CPU of the workers' main threads (JavaScript, HTTP, sync isolate calls) per request: what one worker's one thread caps. */
   readonly mainThreadCpuUsPerReq: number;
@@ -28,25 +35,25 @@ export interface WorkersRun {
   readonly capacityRps: number;
   /** Cores the edge processes kept busy on average (CPU seconds / wall seconds). */
   readonly edgeCores: number;
-  /** Cores the load generator and the origin kept busy. */
+  /** Cores the load generator kept busy. */
   readonly loadCores: number;
+  /** Requests that reached the origin during the run: 0 when every response was a cache hit. */
+  readonly originRequests: number;
   readonly bad: number;
 }
 
 export interface WorkersResult {
   readonly cores: number;
-  /** True when the load generator and the origin were pinned to the last core (taskset found). */
+  readonly loadGenerator: LoadGeneratorName;
+  readonly connections: number;
+  /** True when the load generator was pinned to the last core (taskset found). */
   readonly pinned: boolean;
-  readonly one: WorkersRun;
-  readonly auto: WorkersRun;
-  /** auto's capacity over one worker's, from the runs at maximum load. */
+  /** One entry per round: one worker, then auto. */
+  readonly rounds: ReadonlyArray<{ readonly one: WorkersRun; readonly auto: WorkersRun }>;
+  /** Median measured req/s of auto over that of one worker: the load generator takes its share of the same cores. */
+  readonly measuredRatio: number;
+  /** Median capacity of auto over that of one worker: the scaling with the load generator elsewhere. */
   readonly capacityRatio: number;
-  /** The same two at a fixed rate per worker (`perWorkerRps` each), so each worker batches alike. */
-  readonly perWorkerRps: number;
-  readonly oneFixed: WorkersRun;
-  readonly autoFixed: WorkersRun;
-  /** auto's capacity at the fixed rate per worker over one worker's at max load: the scaling "with the load generator elsewhere". */
-  readonly capacityRatioFixed: number;
 }
 
 /** CPU time so far of processes (`/proc/PID/stat`) or threads (`/proc/PID/task/TID/stat`), in µs (Linux). */
@@ -65,118 +72,190 @@ function cpuMicrosOf(statFiles: readonly string[]): number {
  * What the edge could serve with every core to itself (the load generator elsewhere): bounded by the
  * machine's CPU (all cores over the edge's CPU per request) and by each worker's main thread, which
  * runs on one core at a time (workers over the main thread's CPU per request). Measured CPU per
- * request, not req/s, so what the load generator and any other process took from the edge does not count.
+ * request, not req/s, so what the load generator took from the edge does not count.
  */
 function capacity(workers: number, edgeCpuUsPerReq: number, mainThreadCpuUsPerReq: number): number {
   return Math.min((availableParallelism() * 1e6) / edgeCpuUsPerReq, (workers * 1e6) / mainThreadCpuUsPerReq);
 }
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
 const pinned = (cpus: string | undefined, command: string[]): string[] => (TASKSET && cpus ? [TASKSET, '-c', cpus, ...command] : command);
 
-async function startVerge(workers: number | 'auto', originPort: number, cpus: string | undefined): Promise<{ proc: ChildProcess; url: string; pids: number[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'verge-bench-workers-'));
-  const config = join(dir, 'verge.json');
-  writeFileSync(config, JSON.stringify({ ...edgeConfig('c', originPort), workers }));
-  const [cmd, ...args] = pinned(cpus, [NODE, '--no-node-snapshot', join(ROOT, 'bin/verge.js'), 'serve', '--config', config]);
-  const proc = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } });
-  let buffered = '';
-  const ready = await new Promise<{ url: string; pids: number[] }>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const line = buffered.split('\n').find((l) => l.includes('"type":"workers-ready"'));
-      if (line) {
-        proc.stdout!.off('data', onData);
-        proc.stdout!.resume(); // the access lines that follow are discarded
-        resolve(JSON.parse(line) as { url: string; pids: number[] });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`verge serve exited with ${code} before it was ready`)));
-  });
-  return { proc, url: ready.url, pids: [proc.pid!, ...ready.pids] };
+interface Edge {
+  readonly proc: ChildProcess;
+  readonly url: string;
+  readonly pids: number[];
+  stop(): Promise<void>;
 }
 
-async function generateLoad(url: string, connections: number, durationS: number, cpus: string | undefined, rps?: number): Promise<{ rps: number; p99: number; requests: number; errors: number; non2xx: number; cpuUs: number }> {
-  const [cmd, ...args] = pinned(cpus, [NODE, join(ROOT, 'bench/load-generator.ts'), JSON.stringify({ url, connections, durationS, rps })]);
+/**
+ * `verge serve` with its stdout (the access and REPORT lines, ~1.5 KB a request) in a file that is
+ * emptied every second: writing the lines is the edge's cost and counted, but reading them back
+ * through a pipe would take CPU from the edge in the bench's own process, which nothing counts.
+ */
+async function startVerge(workers: number | 'auto', originPort: number): Promise<Edge> {
+  const dir = mkdtempSync(join(tmpdir(), 'verge-bench-workers-'));
+  const config = join(dir, 'verge.json');
+  const logFile = join(dir, 'stdout.log');
+  writeFileSync(config, JSON.stringify({ ...workersConfig(originPort), workers }));
+  const fd = openSync(logFile, 'a'); // O_APPEND: after a truncation the edge writes from 0 again, leaving no hole
+  const proc = spawn(NODE, ['--no-node-snapshot', join(ROOT, 'bin/verge.js'), 'serve', '--config', config], { stdio: ['ignore', fd, 'inherit'] });
+  closeSync(fd);
+  const exited = once(proc, 'exit');
+  const ready = await new Promise<{ url: string; pids: number[] }>((resolve, reject) => {
+    const poll = setInterval(() => {
+      const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"type":"workers-ready"'));
+      if (line) {
+        clearInterval(poll);
+        resolve(JSON.parse(line) as { url: string; pids: number[] });
+      }
+    }, 50);
+    void exited.then(([code]) => {
+      clearInterval(poll);
+      reject(new Error(`verge serve exited with ${code} before it was ready`));
+    });
+  });
+  const emptier = setInterval(() => truncateSync(logFile, 0), 1000);
+  return {
+    proc,
+    url: ready.url,
+    pids: [proc.pid!, ...ready.pids],
+    async stop() {
+      clearInterval(emptier);
+      proc.kill('SIGTERM');
+      await exited.catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface LoadResult {
+  readonly rps: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  readonly bad: number;
+  /** The load generator's own CPU time (user + system) over the run. */
+  readonly cpuUs: number;
+}
+
+/** wrk's durations: "812.00us", "20.74ms", "1.02s". */
+function wrkMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text);
+  if (!m) return Number.NaN;
+  return Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3, m: 60e3 }[m[2] as 'us' | 'ms' | 's' | 'm'];
+}
+
+/**
+ * One wrk run (one thread), under bash so that the `times` builtin prints wrk's CPU time when it has
+ * exited (a child's rusage, which /proc no longer shows once it is reaped).
+ */
+async function wrkLoad(url: string, connections: number, durationS: number, cpu: string | undefined): Promise<LoadResult> {
+  const command = [...pinned(cpu, [WRK!, '-t1', `-c${connections}`, `-d${durationS}s`, '--latency', url])].map((a) => `'${a}'`).join(' ');
+  const proc = spawn('/bin/bash', ['-c', `${command}; times`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(proc, 'exit')) as [number];
+  const requests = /(\d+) requests in/.exec(out);
+  if (code !== 0 || !requests) throw new Error(`wrk failed (exit ${code}): ${out}`);
+  // `times` prints the shell's user and system time, then its children's: "0m1.234s 0m0.567s".
+  const times = [...out.matchAll(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/g)].at(-1)!;
+  const cpuUs = (Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4])) * 1e6;
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const bad = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((s, n) => s + Number(n), 0) : 0);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
+    p99Ms: wrkMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''),
+    requests: Number(requests[1]),
+    bad,
+    cpuUs,
+  };
+}
+
+/** autocannon in its own process (load-generator.ts), when wrk is not installed. */
+async function autocannonLoad(url: string, connections: number, durationS: number, cpu: string | undefined): Promise<LoadResult> {
+  const [cmd, ...args] = pinned(cpu, [NODE, join(ROOT, 'bench/load-generator.ts'), JSON.stringify({ url, connections, durationS })]);
   const proc = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await once(proc, 'exit');
-  return JSON.parse(out) as { rps: number; p99: number; requests: number; errors: number; non2xx: number; cpuUs: number };
+  const r = JSON.parse(out) as { rps: number; p99: number; requests: number; errors: number; non2xx: number; cpuUs: number };
+  return { rps: r.rps, p99Ms: r.p99, requests: r.requests, bad: r.errors + r.non2xx, cpuUs: r.cpuUs };
 }
 
-async function run(workers: number | 'auto', originCpu: () => Promise<number>, originPort: number, opts: { durationS: number; connections: number; loadCpu: string | undefined; edgeCpus: string | undefined; rps?: number }): Promise<WorkersRun> {
-  const edge = await startVerge(workers, originPort, opts.edgeCpus);
+const generateLoad = (url: string, connections: number, durationS: number, cpu: string | undefined) =>
+  (WRK ? wrkLoad : autocannonLoad)(url, connections, durationS, cpu);
+
+async function run(workers: number | 'auto', origin: WorkersOrigin, opts: { durationS: number; loadCpu: string | undefined }): Promise<WorkersRun> {
+  const edge = await startVerge(workers, origin.port);
   try {
-    await generateLoad(`${edge.url}/`, opts.connections, 1, opts.loadCpu); // warm-up: JIT, pools, warm isolates
+    const url = `${edge.url}${WORKERS_PATH}`;
+    // Warm-up: JIT, warm isolates, and each worker's first request, its one cache miss.
+    await generateLoad(url, CONNECTIONS, 2, opts.loadCpu);
     const processes = edge.pids.map((pid) => `/proc/${pid}/stat`);
     // A process's main thread has the process's id as its thread id.
     const mainThreads = edge.pids.slice(1).map((pid) => `/proc/${pid}/task/${pid}/stat`);
     const edgeBefore = cpuMicrosOf(processes);
     const mainBefore = cpuMicrosOf(mainThreads);
-    const originBefore = await originCpu();
+    const originBefore = await origin.requests();
     const started = performance.now();
-    const r = await generateLoad(`${edge.url}/`, opts.connections, opts.durationS, opts.loadCpu, opts.rps);
+    const r = await generateLoad(url, CONNECTIONS, opts.durationS, opts.loadCpu);
     const wallUs = (performance.now() - started) * 1000;
     const edgeUs = cpuMicrosOf(processes) - edgeBefore;
     const mainUs = cpuMicrosOf(mainThreads) - mainBefore;
-    const originUs = (await originCpu()) - originBefore;
     const workerCount = edge.pids.length - 1;
     const edgeCpuUsPerReq = edgeUs / r.requests;
     const mainThreadCpuUsPerReq = mainUs / r.requests;
     return {
       workers: workerCount,
       rps: r.rps,
-      p99: r.p99,
+      p99Ms: r.p99Ms,
       edgeCpuUsPerReq,
       mainThreadCpuUsPerReq,
       capacityRps: capacity(workerCount, edgeCpuUsPerReq, mainThreadCpuUsPerReq),
       edgeCores: edgeUs / wallUs,
-      loadCores: (r.cpuUs + originUs) / wallUs,
-      bad: r.errors + r.non2xx,
+      loadCores: r.cpuUs / wallUs,
+      originRequests: (await origin.requests()) - originBefore,
+      bad: r.bad,
     };
   } finally {
-    const exited = once(edge.proc, 'exit');
-    edge.proc.kill('SIGTERM');
-    await exited;
+    await edge.stop();
   }
 }
 
+export interface WorkersOrigin {
+  readonly port: number;
+  /** The origin's count of requests to the cacheable path so far. */
+  requests(): Promise<number>;
+}
+
 /**
- * `workers: 1` then `workers: auto` against the same origin. The load generator and the origin are
- * pinned to the last core in both runs and the edge is not pinned: the single worker's one thread is
- * its limit wherever it runs, and `auto`, which shares the last core with them, is also projected
- * to the cores it would have to itself.
+ * `workers: 1` and `workers: auto`, alternating over rounds against the same origin, each flat out.
+ * The load generator is pinned to the last core and the edge is not pinned: one worker's one main
+ * thread is its limit wherever it runs, and `auto`'s capacity is computed from CPU per request, which
+ * does not shrink when the load generator takes a share of the cores.
  */
-export async function workersBenchmark(origin: { pid: number; cpu: () => Promise<number>; port: number }, durationS: number, connections: number): Promise<WorkersResult> {
+export async function workersBenchmark(origin: WorkersOrigin, durationS: number): Promise<WorkersResult> {
   const cores = availableParallelism();
-  const last = String(cores - 1);
   const canPin = TASKSET !== undefined && cores > 1;
-  if (canPin) await once(spawn(TASKSET!, ['-a', '-cp', last, String(origin.pid)], { stdio: 'ignore' }), 'exit');
-  try {
-    const loadCpu = canPin ? last : undefined;
-    const one = await run(1, origin.cpu, origin.port, { durationS, connections, loadCpu, edgeCpus: undefined });
-    const auto = await run('auto', origin.cpu, origin.port, { durationS, connections, loadCpu, edgeCpus: undefined });
-    // At maximum load one worker alone batches more requests per event-loop turn than each of two
-    // sharing the same load generator, so its CPU per request is lower for that reason alone. At
-    // the same fixed rate per worker, each worker does the same work per turn; the load generator's
-    // and the origin's share of the cores stays small enough to leave the edge its own core.
-    const oneFixed = await run(1, origin.cpu, origin.port, { durationS, connections, loadCpu, edgeCpus: undefined, rps: PER_WORKER_RPS });
-    const autoFixed = await run('auto', origin.cpu, origin.port, { durationS, connections, loadCpu, edgeCpus: undefined, rps: PER_WORKER_RPS * cores });
-    return {
-      cores,
-      pinned: canPin,
-      one,
-      auto,
-      capacityRatio: auto.capacityRps / one.capacityRps,
-      perWorkerRps: PER_WORKER_RPS,
-      oneFixed,
-      autoFixed,
-      // One worker at its best (max load: the most batching, so the least CPU per request) against
-      // two at a moderate rate each (less batching than at max load): conservative on both sides.
-      capacityRatioFixed: autoFixed.capacityRps / one.capacityRps,
-    };
-  } finally {
-    if (canPin) await once(spawn(TASKSET!, ['-a', '-cp', `0-${cores - 1}`, String(origin.pid)], { stdio: 'ignore' }), 'exit');
+  const loadCpu = canPin ? String(cores - 1) : undefined;
+  const rounds: { one: WorkersRun; auto: WorkersRun }[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const one = await run(1, origin, { durationS, loadCpu });
+    const auto = await run('auto', origin, { durationS, loadCpu });
+    rounds.push({ one, auto });
   }
+  return {
+    cores,
+    loadGenerator: WRK ? 'wrk' : 'autocannon',
+    connections: CONNECTIONS,
+    pinned: canPin,
+    rounds,
+    measuredRatio: median(rounds.map((r) => r.auto.rps)) / median(rounds.map((r) => r.one.rps)),
+    capacityRatio: median(rounds.map((r) => r.auto.capacityRps)) / median(rounds.map((r) => r.one.capacityRps)),
+  };
 }
