@@ -149,7 +149,7 @@ const check = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
 function printWorkers(w: WorkersResult): void {
   const where = w.pinned ? `pinned to core ${w.cores - 1}` : 'not pinned (no taskset)';
   console.log(`\nWorkers: \`verge serve\`, scenario (c)'s two viewer functions on cache hits, ${w.cores} cores, ${w.loadGenerator} over ${w.connections} connections, ${where}`);
-  if (w.loadGenerator !== 'wrk') console.log('(wrk is not installed, `apt-get install wrk`: autocannon takes about three times its CPU from the edge)');
+  if (w.loadGenerator !== 'wrk') console.log('(load from autocannon: wrk is not installed (`apt-get install wrk`) or BENCH_WORKER_LOAD=autocannon; autocannon takes about twice wrk\'s CPU a request from the edge)');
   console.log('\n| round | workers | req/s (measured) | p99 ms | edge CPU µs/req | main-thread CPU µs/req | edge cores busy | load generator cores | capacity req/s | origin requests | errors + non-2xx |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   w.rounds.forEach((round, i) => {

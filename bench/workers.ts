@@ -13,8 +13,8 @@ import { workersConfig, WORKERS_PATH } from './scenarios.ts';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const NODE = process.execPath;
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p));
-/** wrk (Debian package `wrk`): a C load generator at ~10 µs CPU a request, a third of autocannon's. */
-const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
+/** wrk (Debian package `wrk`): a C load generator at ~10 µs CPU a request here, half of autocannon's. */
+const WRK = process.env.BENCH_WORKER_LOAD === 'autocannon' ? undefined : ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
 const CLOCK_TICKS_PER_S = 100; // USER_HZ: the unit of utime and stime in /proc/PID/stat on Linux
 /** Connections in both configurations: 64 a worker with two. With 32 in all, each of two workers waited on the load generator between turns. */
 const CONNECTIONS = Number(process.env.BENCH_WORKER_CONNECTIONS ?? 128);
