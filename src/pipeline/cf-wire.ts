@@ -23,7 +23,7 @@ export function encodeEvent(
   request: EdgeRequest,
   response?: EdgeResponse,
 ): WireEvent {
-  const meta = JSON.stringify({
+  const scalars = JSON.stringify({
     e: eventType,
     r: requestId,
     dl: deadlineEpochMs,
@@ -34,11 +34,30 @@ export function encodeEvent(
     u: request.uri,
     q: request.querystring,
     b: request.body,
-    o: request.origin,
     s: response?.status,
     sd: response?.statusDescription,
   });
+  // The origin goes last, as JSON made once per origin object (see originJson).
+  const meta = request.origin === undefined ? scalars : `${scalars.slice(0, -1)},"o":${originJson(request.origin)}}`;
   return { meta, requestHeaders: request.headers.join('\n'), responseHeaders: response === undefined ? NO_HEADERS : response.headers.join('\n') };
+}
+
+/**
+ * An origin-request or origin-response event's origin as JSON. The origins the host builds for these
+ * events are frozen through and through (RequestLifecycle: one per configured origin, and one per
+ * origin a CloudFront Function chose), so their JSON cannot go stale and is made once per object:
+ * JSON.stringify on such a frozen object cost ~1.0 µs of the ~1.5 µs an origin event's encoding
+ * took (measured here). An origin an origin-request function changed is a new, unfrozen object and
+ * is serialised each time.
+ */
+const originJsonCache = new WeakMap<object, string>();
+function originJson(origin: object): string {
+  let json = originJsonCache.get(origin);
+  if (json === undefined) {
+    json = JSON.stringify(origin);
+    if (Object.isFrozen(origin)) originJsonCache.set(origin, json);
+  }
+  return json;
 }
 
 /** A handler's result off the wire: its scalars (unchecked) and its headers, flat. */

@@ -72,6 +72,15 @@ beforeAll(async () => {
         };`,
       ),
       fn('to-b', `exports.handler = async (event) => { const r = event.Records[0].cf.request; r.uri = '/b/moved'; return r; };`),
+      fn(
+        'report-origin',
+        `exports.handler = async (event) => {
+          const { response, request } = event.Records[0].cf;
+          const o = request.origin.custom;
+          response.headers['x-seen-origin'] = [{ key: 'X-Seen-Origin', value: o.domainName + ':' + o.port + ' ' + JSON.stringify(o.customHeaders) }];
+          return response;
+        };`,
+      ),
       fn('mark-b', `exports.handler = async (event) => { const r = event.Records[0].cf.response; r.headers['x-behavior-b'] = [{ value: 'ran' }]; return r; };`),
     ],
     behaviors: [
@@ -83,6 +92,9 @@ beforeAll(async () => {
       { pathPattern: '/a-origin/*', originId: 'primary', functions: { 'origin-request': { name: 'to-b' } } },
       { pathPattern: '/edit-origin-header/*', originId: 'primary', functions: { 'origin-request': { name: 'edit-origin-header' } } },
       { pathPattern: '/a-viewer/*', originId: 'primary', functions: { 'viewer-request': { name: 'to-b' } } },
+      { pathPattern: '/seen/*', originId: 'primary', functions: { 'origin-response': { name: 'report-origin' } } },
+      { pathPattern: '/seen-switch/*', originId: 'primary', functions: { 'origin-request': { name: 'to-secondary' }, 'origin-response': { name: 'report-origin' } } },
+      { pathPattern: '/seen-edit/*', originId: 'primary', functions: { 'origin-request': { name: 'edit-origin-header' }, 'origin-response': { name: 'report-origin' } } },
       { pathPattern: '/b/*', originId: 'based', functions: { 'origin-request': { name: 'to-secondary' }, 'viewer-response': { name: 'mark-b' } } },
       { pathPattern: '/based/*', originId: 'based' },
       { pathPattern: '/closed/*', originId: 'closed' },
@@ -125,6 +137,16 @@ describe('origin-request rewrites', () => {
     expect(primary.seen.at(-1)!.headers['x-origin-key']).toBe('from-function');
     await send(`${edge.url}/rewrite/page`);
     expect(primary.seen.at(-1)!.headers['x-origin-key']).toBe('from-config');
+  });
+
+  // The event's origin is serialised once per configured origin (cf-wire.ts): what a function
+  // changes, on its own copy or as a new origin, must never show in a later event's origin.
+  test('origin-response sees the origin the request went to: the configured one, a changed one, and the configured one again', async () => {
+    const configured = `127.0.0.1:${primary.port} {"x-origin-key":[{"key":"X-Origin-Key","value":"from-config"}]}`;
+    expect((await send(`${edge.url}/seen/1`)).headers['x-seen-origin']).toBe(configured);
+    expect((await send(`${edge.url}/seen-switch/1`)).headers['x-seen-origin']).toBe(`127.0.0.1:${secondary.port} {"x-secondary-key":[{"key":"X-Secondary-Key","value":"s3cret"}]}`);
+    expect((await send(`${edge.url}/seen-edit/1`)).headers['x-seen-origin']).toBe(`127.0.0.1:${primary.port} {"x-origin-key":[{"key":"X-Origin-Key","value":"from-function"}]}`);
+    expect((await send(`${edge.url}/seen/2`)).headers['x-seen-origin']).toBe(configured);
   });
 
   test('a changed origin path is put in front of the uri', async () => {
