@@ -7,7 +7,7 @@
 // Each load run is bounded (BENCH_DURATION_S seconds, BENCH_CONNECTIONS connections); scenarios are
 // interleaved over BENCH_ROUNDS rounds so drift on a shared machine hits them alike. See bench/README.md.
 import { cacheHitBenchmark, cacheHitOnly, originRequests, printCacheHit } from './cache-hit.ts';
-import { cpuMicros, startChild, stop, type Child } from './children.ts';
+import { startChild, stop, type Child } from './children.ts';
 import { measuredLoad, type MeasuredLoad } from './measured-load.ts';
 import { coldStart } from './cold-start.ts';
 import { eventShapeBenchmark } from './event-shapes.ts';

@@ -155,7 +155,7 @@ function wrkMs(text: string): number {
  * exited (a child's rusage, which /proc no longer shows once it is reaped).
  */
 async function wrkLoad(url: string, connections: number, durationS: number, cpu: string | undefined): Promise<LoadResult> {
-  const command = [...pinned(cpu, [WRK!, '-t1', `-c${connections}`, `-d${durationS}s`, '--latency', url])].map((a) => `'${a}'`).join(' ');
+  const command = pinned(cpu, [WRK!, '-t1', `-c${connections}`, `-d${durationS}s`, '--latency', url]).map((a) => `'${a}'`).join(' ');
   const proc = spawn('/bin/bash', ['-c', `${command}; times`], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
