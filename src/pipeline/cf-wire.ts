@@ -11,9 +11,17 @@ const NO_HEADERS = '';
 
 /**
  * The host's half of the isolate wire (format at the top of runtime/lambda-edge.isolate.js): the
- * event's scalars in one small JSON object, headers as the raw list joined with "\n". Measured here,
- * this costs ~1 µs where serialising the CloudFront object graph (JSON or isolated-vm's copy) cost
- * 4–18 µs; the isolate builds the objects itself, which it must do in any case.
+ * event's scalars as lines, headers as the raw list joined with "\n". Measured here, this costs
+ * ~1 µs where serialising the CloudFront object graph (JSON or isolated-vm's copy) cost 4–18 µs; the
+ * isolate builds the objects itself, which it must do in any case.
+ *
+ * `meta` is one line per scalar, in a fixed order (eventType, requestId, deadline, distribution
+ * domain and id, clientIp, method, uri, querystring, status, statusDescription), then the body and
+ * the origin as JSON ("" when absent): JSON has no raw newline, so the last two lines cannot run into
+ * each other. Lines rather than one JSON object because they are cheaper at both ends (measured on
+ * this machine: 0.14 against 0.47 µs to make, ~0.2 against ~0.6 µs to read inside the isolate). A
+ * text scalar holding a newline (a uri a viewer-request function set, say) cannot be a line: such an
+ * event goes as one JSON object instead, which the isolate tells by its first character, "{".
  */
 export function encodeEvent(
   eventType: EventType,
@@ -23,23 +31,44 @@ export function encodeEvent(
   request: EdgeRequest,
   response?: EdgeResponse,
 ): WireEvent {
-  const scalars = JSON.stringify({
-    e: eventType,
-    r: requestId,
-    dl: deadlineEpochMs,
-    dn: distribution.domainName,
-    di: distribution.id,
-    ip: request.clientIp,
-    m: request.method,
-    u: request.uri,
-    q: request.querystring,
-    b: request.body,
-    s: response?.status,
-    sd: response?.statusDescription,
-  });
-  // The origin goes last, as JSON made once per origin object (see originJson).
-  const meta = request.origin === undefined ? scalars : `${scalars.slice(0, -1)},"o":${originJson(request.origin)}}`;
-  return { meta, requestHeaders: request.headers.join('\n'), responseHeaders: response === undefined ? NO_HEADERS : response.headers.join('\n') };
+  const { clientIp, method, uri, querystring, body, origin } = request;
+  const status = response === undefined ? '' : response.status;
+  const statusDescription = response === undefined ? '' : response.statusDescription;
+  const requestHeaders = request.headers.join('\n');
+  const responseHeaders = response === undefined ? NO_HEADERS : response.headers.join('\n');
+  if (
+    requestId.includes('\n') ||
+    distribution.domainName.includes('\n') ||
+    distribution.id.includes('\n') ||
+    clientIp.includes('\n') ||
+    method.includes('\n') ||
+    uri.includes('\n') ||
+    querystring.includes('\n') ||
+    status.includes('\n') ||
+    statusDescription.includes('\n')
+  ) {
+    const meta = JSON.stringify({
+      e: eventType,
+      r: requestId,
+      dl: deadlineEpochMs,
+      dn: distribution.domainName,
+      di: distribution.id,
+      ip: clientIp,
+      m: method,
+      u: uri,
+      q: querystring,
+      b: body,
+      s: response?.status,
+      sd: response?.statusDescription,
+      o: origin,
+    });
+    return { meta, requestHeaders, responseHeaders };
+  }
+  const meta =
+    eventType + '\n' + requestId + '\n' + deadlineEpochMs + '\n' + distribution.domainName + '\n' + distribution.id + '\n' + clientIp + '\n' +
+    method + '\n' + uri + '\n' + querystring + '\n' + status + '\n' + statusDescription + '\n' +
+    (body === undefined ? '' : JSON.stringify(body)) + '\n' + (origin === undefined ? '' : originJson(origin));
+  return { meta, requestHeaders, responseHeaders };
 }
 
 /**

@@ -80,7 +80,7 @@ const WARM_HANDLERS: Readonly<Record<FunctionRuntime, string>> = {
   'cloudfront-js-2.0': `(function () { function handler(event) { console.log('warm', {}); return event.request; } return handler; })`,
 };
 // The wire's event scalars (pipeline/cf-wire.ts) and request headers, for the warm-up invocation only.
-const WARM_EVENT = JSON.stringify({ e: 'viewer-request', r: 'warm', dn: 'warm.invalid', di: 'WARM', ip: '127.0.0.1', m: 'GET', u: '/', q: 'a=1&b=2', dl: 0 });
+const WARM_EVENT = ['viewer-request', 'warm', '0', 'warm.invalid', 'WARM', '127.0.0.1', 'GET', '/', 'a=1&b=2', '', '', '', ''].join('\n');
 const WARM_HEADERS = 'Host\nwarm.invalid\nAccept\n*/*\nCookie\na=1; b=2';
 
 function warmBootstrapCache(runtime: FunctionRuntime, source: string, filename: string): void {

@@ -53,6 +53,7 @@ import {
   formatValue,
   installConsole,
   json,
+  parseMeta,
   settle,
   settleReturned,
   titleCase,
@@ -488,7 +489,7 @@ export default {
     }
     let returned;
     try {
-      const event = buildEvent(parse(meta), requestHeaders, responseHeaders);
+      const event = buildEvent(parseMeta(meta), requestHeaders, responseHeaders);
       returned = handler(event);
     } catch (err) {
       settle(seq, 'E', err);

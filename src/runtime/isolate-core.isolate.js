@@ -16,15 +16,18 @@
 // instead of calling the host, so a call that is cut short leaves no trace outside the isolate.
 import {
   ArrayPush,
+  NumberCtor,
   PromiseCtor,
   PromiseThen,
   StringCtor,
   StringSlice,
+  StringSplit,
   StringToUpperCase,
   defineProperty,
   hasOwn,
   isArray,
   keys,
+  parse,
   stringify,
 } from './sandbox/primordials.isolate.js';
 
@@ -265,4 +268,109 @@ export function titleCase(name) {
     upper = ch === '-';
   }
   return out;
+}
+
+// ---- the event's scalars (pipeline/cf-wire.ts encodeEvent) ----
+
+/**
+ * `meta` off the wire: one line per scalar in a fixed order (e r dl dn di ip m u q s sd), then the body
+ * and the origin as JSON, "" when absent; or, when a text scalar held a newline, one JSON object with
+ * those keys (its first character is "{"). A request event has "" for s and sd, read as absent.
+ * Splitting costs ~0.2 µs where JSON.parse of the same scalars cost ~0.6 µs (measured).
+ */
+export function parseMeta(meta) {
+  // Set by originFrom; the JSON form's origin has none, so a result always sends that one back.
+  eventPristineOrigin = null;
+  if (meta[0] === '{') return parse(meta);
+  const p = StringSplit(meta, '\n');
+  const hasResponse = p[9] !== '';
+  return {
+    e: p[0],
+    r: p[1],
+    dl: NumberCtor(p[2]),
+    dn: p[3],
+    di: p[4],
+    ip: p[5],
+    m: p[6],
+    u: p[7],
+    q: p[8],
+    s: hasResponse ? p[9] : undefined,
+    sd: hasResponse ? p[10] : undefined,
+    b: p[11] === '' ? undefined : parse(p[11]),
+    o: p[12] === '' ? undefined : originFrom(p[12]),
+  };
+}
+
+/**
+ * An origin event's origin: the host sends the same JSON for every event to the same origin, so it is
+ * parsed once per isolate and each event gets a copy of that (0.14 µs against 0.6 µs for parsing it
+ * again). The parsed object stays here, never reachable from user code: it is what pristineOrigin
+ * compares a result's origin with.
+ */
+let lastOriginJson = '';
+let lastOrigin = null;
+let eventPristineOrigin = null;
+function originFrom(json) {
+  if (json !== lastOriginJson) {
+    lastOrigin = parse(json);
+    lastOriginJson = json;
+  }
+  eventPristineOrigin = lastOrigin;
+  return copyData(lastOrigin, 0);
+}
+
+/** The current event's origin as it came in, or null when there is none to compare with. */
+export function pristineOrigin() {
+  return eventPristineOrigin;
+}
+
+/** A deep copy of JSON.parse output (objects, arrays, primitives); `__proto__` stays an own property. */
+function copyData(v, depth) {
+  if (v === null || typeof v !== 'object') return v;
+  if (depth > MAX_JSON_DEPTH) throw new ShapeError('the origin is nested too deeply');
+  if (isArray(v)) {
+    const out = [];
+    for (let i = 0; i < v.length; i++) out[i] = copyData(v[i], depth + 1);
+    return out;
+  }
+  const out = {};
+  const names = keys(v);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const value = copyData(v[name], depth + 1);
+    if (name === '__proto__') defineProperty(out, name, { value, writable: true, enumerable: true, configurable: true });
+    else out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Whether `v` (a value user code may have changed) serialises as `data` (plain data, made by
+ * JSON.parse) does: the same own enumerable keys in the same order, the same primitives. Any doubt
+ * (a different order, a key set to undefined, anything nested too deeply) answers false, so the value
+ * is serialised as usual; true lets the result leave it out. (A `toJSON` user code put on
+ * Object.prototype is not consulted: the value is taken as the data it holds.)
+ */
+export function sameData(v, data, depth) {
+  if (v === data) return true;
+  if (v === null || data === null || typeof v !== 'object' || typeof data !== 'object' || depth > MAX_JSON_DEPTH) return false;
+  if (isArray(data)) {
+    if (!isArray(v) || v.length !== data.length) return false;
+    for (let i = 0; i < data.length; i++) if (!sameData(v[i], data[i], depth + 1)) return false;
+    return true;
+  }
+  if (isArray(v)) return false;
+  const names = keys(v);
+  const dataNames = keys(data);
+  if (names.length !== dataNames.length) return false;
+  for (let i = 0; i < names.length; i++) {
+    if (names[i] !== dataNames[i] || !sameData(v[names[i]], data[dataNames[i]], depth + 1)) return false;
+  }
+  return true;
+}
+
+/** `prefix` and the JSON of `value`, or "" when JSON leaves it out (undefined, a function, a symbol). */
+export function jsonMember(prefix, value) {
+  const s = stringify(value);
+  return s === undefined ? '' : prefix + s;
 }
