@@ -13,7 +13,16 @@
  */
 export class CallBatch<I, R> {
   private readonly runGroup: (items: readonly I[]) => ReadonlyArray<R | Promise<R>>;
-  private readonly groups = new Map<string, Group<I, R>>();
+  /**
+   * This turn's groups. A new Map each turn, never Map.prototype.clear(): once a long-lived Map's
+   * table is in V8's old generation, clear() allocates the next table there as well and leaves the
+   * dropped table holding its entries, so every group set into it is referenced from old space and
+   * survives young-generation GCs until a full GC, with every request it reaches (its continuations,
+   * its sockets, undici's request state). Measured in the bench's edge with one hook and an origin:
+   * ~2.5 MB promoted per scavenge and 6–8 ms pauses (+ as much on helper threads), against ~0.1 MB
+   * and ~1 ms without the hook.
+   */
+  private groups = new Map<string, Group<I, R>>();
   private scheduled = false;
 
   /** `runGroup` returns one outcome per item, in order: a value, or a promise of one (rejected for a failure). */
@@ -38,9 +47,9 @@ export class CallBatch<I, R> {
   private readonly flush = (): void => {
     this.scheduled = false;
     // Calls scheduled while flushing (none today: continuations run after this returns) go to the next batch.
-    const groups = [...this.groups.values()];
-    this.groups.clear();
-    for (const { items, settles } of groups) {
+    const groups = this.groups;
+    this.groups = new Map();
+    for (const { items, settles } of groups.values()) {
       let outcomes: ReadonlyArray<R | Promise<R>>;
       try {
         outcomes = this.runGroup(items);

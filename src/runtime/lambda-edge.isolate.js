@@ -349,7 +349,9 @@ let userRequire = (name) => {
  */
 function startInvocation(meta, requestHeaders, responseHeaders) {
   const seq = beginInvocation();
-  MapClear(timers);
+  // Only when there is something to clear: Map.prototype.clear() allocates a new table every time
+  // (in the old generation once this long-lived map's table is there), a garbage table per invocation.
+  if (MapSize(timers) > 0) MapClear(timers);
   // Timers asked for or cancelled since the last envelope belong to an earlier invocation (or the
   // top level): their callbacks are gone with the map, so the host must not arm them for this one.
   timerRequests = [];
