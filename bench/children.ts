@@ -3,6 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { GcPauses } from './gc-pauses.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -35,6 +36,13 @@ export async function cpuMicros(child: Child): Promise<number> {
   child.proc.send('cpu');
   const [usage] = (await once(child.proc, 'message')) as [NodeJS.CpuUsage];
   return usage.user + usage.system;
+}
+
+/** The child's main-thread GC pauses so far, in ms (bench/gc-pauses.ts; edge-server.ts and origin-server.ts answer 'gc'). */
+export async function gcPauses(child: Child): Promise<GcPauses> {
+  child.proc.send('gc');
+  const [pauses] = (await once(child.proc, 'message')) as [GcPauses];
+  return pauses;
 }
 
 export async function stop(child: Child): Promise<void> {

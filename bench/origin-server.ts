@@ -3,11 +3,13 @@
 // an hour, so an edge with a cache serves it from the cache after the first request (bench/cache-hit.ts).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { trackGcPauses } from './gc-pauses.ts';
 
 const body = Buffer.from('x'.repeat(512));
 const cacheableBody = Buffer.from('c'.repeat(1024));
 /** Requests to /cacheable… seen so far: how many of an edge's requests were misses. */
 let cacheableRequests = 0;
+const gcPauses = trackGcPauses();
 const server = createServer((req, res) => {
   if (req.url?.startsWith('/cacheable')) {
     cacheableRequests++;
@@ -24,5 +26,6 @@ server.listen(0, '127.0.0.1', () => {
 });
 process.on('message', (msg) => {
   if (msg === 'cpu') process.send?.(process.cpuUsage());
+  if (msg === 'gc') process.send?.(gcPauses());
   if (msg === 'cacheable-requests') process.send?.(cacheableRequests);
 });

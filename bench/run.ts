@@ -105,6 +105,7 @@ function printProxy(results: Record<string, LoadResult[]>, fixed: Record<string,
       p50: mean(rs.map((r) => r.p50)),
       p99: mean(rs.map((r) => r.p99)),
       cpu: mean(rs.map((r) => r.cpuUsPerReq)),
+      gc: mean(rs.map((r) => r.gcMsPer1kReq)),
       bad: rs.reduce((n, r) => n + r.errors + r.non2xx, 0),
     };
   };
@@ -114,8 +115,8 @@ function printProxy(results: Record<string, LoadResult[]>, fixed: Record<string,
     c: '(c) viewer-request + viewer-response',
     d: '(d) all four hooks',
   };
-  console.log(`\n| scenario | req/s (max) | p50 ms | p99 ms | CPU µs/req at max | CPU µs/req at ${FIXED_RPS} req/s | errors + non-2xx |`);
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log(`\n| scenario | req/s (max) | p50 ms | p99 ms | CPU µs/req at max | CPU µs/req at ${FIXED_RPS} req/s | GC pause ms / 1k req, max / ${FIXED_RPS} req/s | errors + non-2xx |`);
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   const s: Record<string, ReturnType<typeof summary>> = {};
   const fixedCpu: Record<string, number> = {};
   for (const key of ['a', 'b', 'c', 'd']) {
@@ -124,7 +125,8 @@ function printProxy(results: Record<string, LoadResult[]>, fixed: Record<string,
     const f = mean(fixed[key]!.map((r) => r.cpuUsPerReq));
     fixedCpu[key] = f;
     const bad = x.bad + fixed[key]!.reduce((n, r) => n + r.errors + r.non2xx, 0);
-    console.log(`| ${labels[key]} | ${fmt(x.rps, 0)} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${fmt(x.cpu)} | ${fmt(f)} | ${bad} |`);
+    const fixedGc = mean(fixed[key]!.map((r) => r.gcMsPer1kReq));
+    console.log(`| ${labels[key]} | ${fmt(x.rps, 0)} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${fmt(x.cpu)} | ${fmt(f)} | ${fmt(x.gc)} / ${fmt(fixedGc)} | ${bad} |`);
   }
   const ratioC = s.c!.rps / s.b!.rps;
   const ratioD = s.d!.rps / s.b!.rps;
