@@ -23,6 +23,48 @@ export interface ConsoleSink {
 export class SyncSliceExceeded extends Error {}
 
 const TIMED_OUT = /Script execution timed out/;
+const FORGED_HOST_OPS = 'it asked the host for operations (fetch, crypto.subtle) that this function was not given';
+
+/**
+ * Host operations from an isolate that was never given fetch or crypto.subtle can only be forged by
+ * user code (e.g. through Object.prototype): they are refused and the isolate treated as crashed.
+ */
+function forgedHostOps(instance: IsolateInstance, env: Envelope): boolean {
+  return (env.o.length > 0 || env.a.length > 0) && !instance.hostOpsAllowed;
+}
+
+/** The outcome a settled envelope (R, E or V) stands for. */
+function settledResult(instance: IsolateInstance, env: Envelope): InvocationResult {
+  if (env.s === 'R') return { ok: true, value: env.payload };
+  // A failed invocation may have left the isolate's globals half-updated: the next request gets a
+  // fresh isolate (the pool disposes broken ones instead of keeping them warm).
+  instance.broken = true;
+  if (env.s === 'V') return { ok: false, error: { shape: true, message: env.payload } };
+  const info = thrownInfo(env.payload);
+  return {
+    ok: false,
+    error: new LambdaExecutionError('VERGE_ERR_FUNCTION_THREW', `${info.name}: ${info.message}`, { stack: info.stack }),
+  };
+}
+
+/**
+ * The result of an invocation a batch ran (FunctionRuntime.invokeMany), from its envelope, read after
+ * the batch call's microtasks had run: its log lines go to `onConsole`. A batch hands back settled
+ * invocations only (nothing was started for them: no timers, no host operations), so none of
+ * Invocation's machinery is needed; a pending envelope here would be the isolate's fault, and
+ * fails the invocation like any other crash.
+ */
+export function batchResult(instance: IsolateInstance, env: Envelope, onConsole: ConsoleSink): InvocationResult {
+  for (const [level, line] of env.l) onConsole(level, line);
+  if (forgedHostOps(instance, env)) return crashed(instance, FORGED_HOST_OPS);
+  if (env.s === 'P') return crashed(instance, 'a batch handed back an invocation that had not settled');
+  return settledResult(instance, env);
+}
+
+function crashed(instance: IsolateInstance, message: string): InvocationResult {
+  instance.dispose();
+  return { ok: false, error: new LambdaExecutionError('VERGE_ERR_FUNCTION_CRASHED', `The function's isolate failed: ${message}`) };
+}
 
 /**
  * Drives one invocation on one isolate to its end: the first call, then timers and host operations
@@ -88,15 +130,6 @@ export class Invocation {
   }
 
   /**
-   * The result of an invocation a batch ran (FunctionRuntime.invokeMany), from its envelope, read after
-   * the batch call's microtasks had run. A batch hands back settled invocations only; a pending
-   * envelope here would be the isolate's fault, and fails the invocation like any other.
-   */
-  settledFrom(env: Envelope): InvocationResult {
-    return this.absorb(env) ?? this.fail(new Error('a batch handed back an invocation that had not settled'));
-  }
-
-  /**
    * Takes in the envelope of one call. An entry builds its envelope before the call's microtasks run
    * (isolated-vm runs them when the call returns), so a promise the call resolved (an async handler
    * that awaited nothing real, a timer callback resolving an await) shows as pending: one cheap poll
@@ -121,11 +154,7 @@ export class Invocation {
   /** Applies an envelope's side requests; returns the result when settled, undefined while pending. */
   private absorb(env: Envelope): InvocationResult | undefined {
     for (const [level, line] of env.l) this.onConsole(level, line);
-    // Host operations from an isolate that was never given fetch or crypto.subtle can only be forged
-    // by user code (e.g. through Object.prototype): refuse them and treat the isolate as crashed.
-    if ((env.o.length > 0 || env.a.length > 0) && !this.instance.hostOpsAllowed) {
-      return this.fail(new Error('it asked the host for operations (fetch, crypto.subtle) that this function was not given'));
-    }
+    if (forgedHostOps(this.instance, env)) return this.fail(new Error(FORGED_HOST_OPS));
     if (env.s === 'P') {
       for (const id of env.c) {
         clearTimeout(this.timers.get(id));
@@ -139,16 +168,7 @@ export class Invocation {
       return undefined;
     }
     this.cleanup();
-    if (env.s === 'R') return { ok: true, value: env.payload };
-    // A failed invocation may have left the isolate's globals half-updated: the next request gets a
-    // fresh isolate (the pool disposes broken ones instead of keeping them warm).
-    this.instance.broken = true;
-    if (env.s === 'V') return { ok: false, error: { shape: true, message: env.payload } };
-    const info = thrownInfo(env.payload);
-    return {
-      ok: false,
-      error: new LambdaExecutionError('VERGE_ERR_FUNCTION_THREW', `${info.name}: ${info.message}`, { stack: info.stack }),
-    };
+    return settledResult(this.instance, env);
   }
 
   /** Pending: wait for timers to settle it, or for the deadline to end it. */

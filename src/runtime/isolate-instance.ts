@@ -207,8 +207,12 @@ export class IsolateInstance {
    */
   heapSizeBytes = 0;
 
+  /** When the heap was last sampled (performance.now()); -Infinity before the first sample. */
+  heapSampledAtMs = Number.NEGATIVE_INFINITY;
+
   sampleHeap(): void {
     if (this.isolate.isDisposed) return;
+    this.heapSampledAtMs = performance.now();
     const stats = this.isolate.getHeapStatisticsSync();
     const used = stats.used_heap_size + stats.externally_allocated_size;
     this.heapUsedBytes = used;
