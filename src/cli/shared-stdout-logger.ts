@@ -27,11 +27,11 @@ const DROP_REPORT_EVERY_MS = 1_000;
  * log writes was the alternative; it would still leave requests waiting on a blocked event loop.
  */
 export function createSharedStdoutLogger(): Logger {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 0, maxWrite: 4096, maxLength: LOG_BUFFER_MAX_BYTES });
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 0, maxWrite: 4096, maxLength: LOG_BUFFER_MAX_BYTES, contentMode: 'buffer' });
   const logger = createLogger({ stream: new LineBatcher(destination, 1300, 250) });
   let dropped = 0;
   // A dropped write is a batch of lines.
-  destination.on('drop', (batch: string) => (dropped += countLines(batch)));
+  destination.on('drop', (batch: Buffer) => (dropped += countLines(batch)));
   // Reported once the buffer has room again (the reader is back), so the report itself gets through.
   setInterval(() => {
     if (dropped === 0 || (destination as unknown as { _len: number })._len > LOG_BUFFER_MAX_BYTES / 2) return;
@@ -42,8 +42,8 @@ export function createSharedStdoutLogger(): Logger {
   return logger;
 }
 
-function countLines(batch: string): number {
+function countLines(batch: Buffer): number {
   let n = 0;
-  for (let i = batch.indexOf('\n'); i !== -1; i = batch.indexOf('\n', i + 1)) n++;
+  for (let i = batch.indexOf(0x0a); i !== -1; i = batch.indexOf(0x0a, i + 1)) n++;
   return n;
 }
