@@ -95,9 +95,31 @@ export interface WireResult {
   readonly headers: string[];
 }
 
+/**
+ * A result payload (lambda-edge.isolate.js encodeResult; cloudfront-functions.isolate.js sends JSON
+ * only): the scalars as lines ("Q", h, uri, querystring, method | "S", h, status,
+ * statusDescription; a field is "u" when absent or "s" and the string), or as one JSON object when
+ * the first character is "{"; then "\n" and the header lines. Lines are not trusted any more than
+ * JSON: a malformed one yields scalars that fail the result checks (cf-result.ts).
+ */
 export function decodeResult(payload: string): WireResult {
-  const nl = payload.indexOf('\n');
-  const scalars = JSON.parse(nl === -1 ? payload : payload.slice(0, nl)) as Record<string, unknown>;
-  const rest = nl === -1 ? '' : payload.slice(nl + 1);
-  return { scalars, headers: rest === '' ? [] : rest.split('\n') };
+  if (payload.charCodeAt(0) === 0x7b /* { */) {
+    const nl = payload.indexOf('\n');
+    const scalars = JSON.parse(nl === -1 ? payload : payload.slice(0, nl)) as Record<string, unknown>;
+    const rest = nl === -1 ? '' : payload.slice(nl + 1);
+    return { scalars, headers: rest === '' ? [] : rest.split('\n') };
+  }
+  const lines = payload.split('\n');
+  const t = lines[0];
+  const h = Number(lines[1]);
+  if (t === 'Q') {
+    return { scalars: { t, h, uri: lineField(lines[2]), querystring: lineField(lines[3]), method: lineField(lines[4]) }, headers: lines.slice(5) };
+  }
+  if (t === 'S') return { scalars: { t, h, status: lines[2], statusDescription: lineField(lines[3]) }, headers: lines.slice(4) };
+  return { scalars: {}, headers: [] };
+}
+
+/** A scalar's line: "u" for absent, "s" and the string; anything else reads as absent. */
+function lineField(line: string | undefined): string | undefined {
+  return line !== undefined && line.charCodeAt(0) === 0x73 /* s */ ? line.slice(1) : undefined;
 }

@@ -22,9 +22,11 @@
 // c: [timerId…], o: [[opId, kind, args, bins]…], a: [opId…]} (t/c only when there are timer requests;
 // o/a: host operations, see sandbox/host-ops.isolate.js, only when there are some): console lines and
 // timer requests are buffered and handed back with the envelope instead of calling the host, so a
-// call that is cut short leaves no trace outside the isolate. PAYLOAD for R: a JSON object of the
-// result's scalars ({t: "Q"|"S", uri, querystring, method, body, origin | status, statusDescription,
-// body, bodyEncoding}), "\n", the flattened headers; for E: JSON {name, message, stack}; for V: a message.
+// call that is cut short leaves no trace outside the isolate. PAYLOAD for R: the result's scalars,
+// as lines ("Q", h, uri, querystring, method | "S", h, status, statusDescription; see encodeResult)
+// or as a JSON object ({t: "Q"|"S", uri, querystring, method, body, origin | status,
+// statusDescription, body, bodyEncoding; h}), "\n", the flattened headers; for E: JSON {name,
+// message, stack}; for V: a message.
 // The envelope, the console and the invocation state are isolate-core.isolate.js's; the event, the
 // result's encoding, timers and `context` / `callback` are this file's.
 import {
@@ -251,11 +253,17 @@ function flatHeaders(headers, path, input, inputLowers) {
 }
 
 /**
- * A handler's result → wire payload: scalars as JSON (with `h`, the input pairs kept at the head of the
- * headers), then the headers. A request is compared with the event's request headers, a response
- * with the event's response headers (a response a request hook generates has none to keep).
+ * A handler's result → wire payload: its scalars, then the headers. A request is compared with the
+ * event's request headers, a response with the event's response headers (a response a request hook
+ * generates has none to keep); `h` counts the input pairs kept at the head of the headers.
  *
- * The scalars' JSON is written member by member, each value through JSON.stringify: 0.19 µs where
+ * The scalars go as lines when they can, which is almost always: "Q", h, then uri, querystring and
+ * method, each "u" when absent or "s" and the string; or "S", h, status, then statusDescription the
+ * same way. Lines when no body (or origin) is set and every scalar is absent or a string without a
+ * newline; the host then reads them without JSON.parse (~0.35 µs a call, measured). Otherwise they go
+ * as one JSON object with `t` ("Q" or "S"), the same fields and `h`, told by its first character, "{".
+ *
+ * That JSON is written member by member, each value through JSON.stringify: 0.19 µs where
  * JSON.stringify of a prototype-less scalars object cost 0.79 µs (measured). json() exists so that
  * a `toJSON` user code sets on a prototype can never rewrite an envelope's META (log lines, timer and
  * host-operation requests). Here it could only change this result's own payload, which the user's
@@ -274,6 +282,10 @@ function encodeResult(v) {
     const body = v.body;
     const bodyEncoding = v.bodyEncoding;
     const flat = flatHeaders(v.headers, 'response.headers', responseParts, responseLowers);
+    const tail = flat === '' ? '' : '\n' + flat;
+    if (typeof status === 'string' && body === undefined && bodyEncoding === undefined && lineable(status) && lineable(statusDescription)) {
+      return 'S\n' + keptPairs + '\n' + status + '\n' + lineField(statusDescription) + tail;
+    }
     return (
       '{"t":"S"' +
       jsonMember(',"status":', status) +
@@ -294,6 +306,9 @@ function encodeResult(v) {
   let origin = v.origin;
   const flat = flatHeaders(v.headers, 'request.headers', requestParts, requestLowers);
   if (origin !== undefined && origin === eventOrigin && unchangedOrigin(origin)) origin = undefined;
+  if (body === undefined && origin === undefined && lineable(uri) && lineable(querystring) && lineable(method)) {
+    return 'Q\n' + keptPairs + '\n' + lineField(uri) + '\n' + lineField(querystring) + '\n' + lineField(method) + (flat === '' ? '' : '\n' + flat);
+  }
   return (
     '{"t":"Q"' +
     jsonMember(',"uri":', uri) +
@@ -306,6 +321,16 @@ function encodeResult(v) {
     '}\n' +
     flat
   );
+}
+
+/** Whether a scalar can go as a line of the result's line form: absent, or a string without a newline. */
+function lineable(v) {
+  return v === undefined || (typeof v === 'string' && StringIndexOf(v, '\n') === -1);
+}
+
+/** A lineable scalar as its line: "u" when absent, "s" and the string otherwise. */
+function lineField(v) {
+  return v === undefined ? 'u' : 's' + v;
 }
 
 /** The event's `request.origin` ({custom}), to tell a result that kept it. */

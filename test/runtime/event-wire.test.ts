@@ -35,11 +35,15 @@ function request(overrides: Partial<EdgeRequest> = {}): EdgeRequest {
   return { clientIp: '203.0.113.9', method: 'GET', uri: '/a/b.html', querystring: 'x=1&y=2', headers: ['Host', 'site.example', 'Accept', '*/*'], ...overrides };
 }
 
-async function invoke(v: FunctionVersion, eventType: EventType, req: EdgeRequest, res?: EdgeResponse, requestId = 'req-wire') {
+async function payloadOf(v: FunctionVersion, eventType: EventType, req: EdgeRequest, res?: EdgeResponse, requestId = 'req-wire'): Promise<string> {
   const event = encodeEvent(eventType, { id: 'EDIST', domainName: 'd.example' }, requestId, Date.now() + 1000, req, res);
   const outcome = await runtime.invoke({ version: v, event, requestId, onConsole: () => undefined });
   if (!outcome.result.ok) throw new Error(JSON.stringify(outcome.result.error));
-  return decodeResult(outcome.result.value);
+  return outcome.result.value;
+}
+
+async function invoke(v: FunctionVersion, eventType: EventType, req: EdgeRequest, res?: EdgeResponse, requestId = 'req-wire') {
+  return decodeResult(await payloadOf(v, eventType, req, res, requestId));
 }
 
 /** Answers with the whole event as the body of a generated response (a request hook may generate one). */
@@ -88,6 +92,53 @@ describe('event scalars', () => {
     const v = version(`exports.handler = async (event) => { const r = event.Records[0].cf.request; r.querystring = undefined; r.uri = () => 1; return r; };`);
     const result = await invoke(v, 'viewer-request', request());
     expect(result.scalars).toEqual({ t: 'Q', method: 'GET', h: 2 });
+  });
+});
+
+describe('result scalars', () => {
+  const RESPONSE: EdgeResponse = { status: '200', statusDescription: 'OK', headers: ['Content-Type', 'text/plain'] };
+
+  test('a request whose scalars are strings without newlines, or absent, goes as lines and reads back the same', async () => {
+    const cases: Array<[string, Record<string, unknown>]> = [
+      [`r.uri = '/new'; r.querystring = 'a=1&b=%0A';`, { t: 'Q', h: 2, uri: '/new', querystring: 'a=1&b=%0A', method: 'GET' }],
+      [`r.querystring = undefined; r.uri = '';`, { t: 'Q', h: 2, uri: '', method: 'GET' }],
+      [`r.uri = 'u'; r.querystring = 's';`, { t: 'Q', h: 2, uri: 'u', querystring: 's', method: 'GET' }],
+      [`r.headers['x-added'] = [{ key: 'X-Added', value: '' }];`, { t: 'Q', h: 2, uri: '/a/b.html', querystring: 'x=1&y=2', method: 'GET' }],
+    ];
+    for (const [change, scalars] of cases) {
+      const v = version(`exports.handler = async (event) => { const r = event.Records[0].cf.request; ${change} return r; };`);
+      const payload = await payloadOf(v, 'viewer-request', request());
+      expect(payload.startsWith('Q\n'), change).toBe(true);
+      const result = decodeResult(payload);
+      expect(JSON.parse(JSON.stringify(result.scalars)), change).toEqual(scalars);
+    }
+    const added = await invoke(version(`exports.handler = async (event) => { const r = event.Records[0].cf.request; r.headers['x-added'] = [{ key: 'X-Added', value: '' }]; return r; };`), 'viewer-request', request());
+    expect(added.headers).toEqual(['X-Added', '']);
+  });
+
+  test('a scalar holding a newline, a non-string one, or a body sends the scalars as JSON', async () => {
+    const cases: Array<[string, Record<string, unknown>]> = [
+      [`r.uri = '/a\\nb';`, { uri: '/a\nb' }],
+      [`r.querystring = 7;`, { querystring: 7 }],
+      [`r.method = null;`, { method: null }],
+    ];
+    for (const [change, scalars] of cases) {
+      const v = version(`exports.handler = async (event) => { const r = event.Records[0].cf.request; ${change} return r; };`);
+      const payload = await payloadOf(v, 'viewer-request', request());
+      expect(payload[0], change).toBe('{');
+      expect(decodeResult(payload).scalars, change).toMatchObject({ t: 'Q', h: 2, ...scalars });
+    }
+  });
+
+  test('a response goes as lines with a string status and no body, as JSON otherwise', async () => {
+    const lines = await payloadOf(version(`exports.handler = async (event) => { const r = event.Records[0].cf.response; r.statusDescription = undefined; return r; };`), 'origin-response', request(), RESPONSE);
+    expect(lines.startsWith('S\n')).toBe(true);
+    expect(JSON.parse(JSON.stringify(decodeResult(lines).scalars))).toEqual({ t: 'S', h: 1, status: '200' });
+    for (const change of [`r.status = 200;`, `r.body = 'new';`, `r.statusDescription = 'a\\nb';`]) {
+      const payload = await payloadOf(version(`exports.handler = async (event) => { const r = event.Records[0].cf.response; ${change} return r; };`), 'origin-response', request(), RESPONSE);
+      expect(payload[0], change).toBe('{');
+      expect(decodeResult(payload).scalars.t, change).toBe('S');
+    }
   });
 });
 
