@@ -4,6 +4,7 @@ import type { FunctionRuntime } from '../config/types.ts';
 import { installSandboxCore, type Sandbox } from './sandbox/sandbox.ts';
 import { CLOUDFRONT_FUNCTIONS_MODULES, LAMBDA_EDGE_MODULES } from './sandbox/module-names.ts';
 import { bootstrapCode } from './sandbox/sandbox-units.ts';
+import { packEvent } from './isolate-instance.ts';
 
 /** One bootstrap per runtime (the file that runs inside each isolate), bundled once with the isolate core it shares. */
 const BOOTSTRAP_FILES: Readonly<Record<FunctionRuntime, string>> = {
@@ -95,7 +96,7 @@ function warmBootstrapCache(runtime: FunctionRuntime, source: string, filename: 
     const entry = (name: string) => api.getSync(name, { reference: true }) as ivm.Reference<(...args: unknown[]) => string>;
     const handler = isolate.compileScriptSync(WARM_HANDLERS[runtime]).runSync(context, { reference: true }) as ivm.Reference<unknown>;
     entry('initCommonJs').applySync(undefined, [handler.derefInto(), '/warm.js'], { timeout: 1000 });
-    const first = entry('invoke').applySync(undefined, [WARM_EVENT, WARM_HEADERS, ''], { timeout: 1000 });
+    const first = entry('invoke').applySync(undefined, [packEvent({ meta: WARM_EVENT, requestHeaders: WARM_HEADERS, responseHeaders: '' })], { timeout: 1000 });
     const settled = first[0] === 'P' ? entry('poll').applySync(undefined, [], { timeout: 1000 }) : first;
     // A warm-up that did not produce a result exercised the wrong path: keep the cache there is.
     if (settled[0] !== 'R') return;

@@ -55,6 +55,7 @@ import {
   json,
   parseMeta,
   settle,
+  unpackEvent,
   settleReturned,
   titleCase,
 } from './isolate-core.isolate.js';
@@ -478,7 +479,7 @@ export default {
 
   configure() {},
 
-  invoke(meta, requestHeaders, responseHeaders) {
+  invoke(packed) {
     const seq = beginInvocation();
     originChange = undefined;
     builtMulti = new WeakMapCtor();
@@ -489,7 +490,9 @@ export default {
     }
     let returned;
     try {
-      const event = buildEvent(parseMeta(meta), requestHeaders, responseHeaders);
+      // Indexed, not destructured (user code can replace Array.prototype[Symbol.iterator]).
+      const parts = unpackEvent(packed);
+      const event = buildEvent(parseMeta(parts[0]), parts[1], parts[2]);
       returned = handler(event);
     } catch (err) {
       settle(seq, 'E', err);

@@ -20,6 +20,7 @@ import {
   PromiseCtor,
   PromiseThen,
   StringCtor,
+  StringIndexOf,
   StringSlice,
   StringSplit,
   StringToUpperCase,
@@ -271,6 +272,18 @@ export function titleCase(name) {
 }
 
 // ---- the event's scalars (pipeline/cf-wire.ts encodeEvent) ----
+
+/**
+ * An entry's event argument (isolate-instance.ts packEvent): "LENGTH:" meta, "LENGTH:" request
+ * headers, then the response headers. Returns [meta, requestHeaders, responseHeaders].
+ */
+export function unpackEvent(packed) {
+  const c1 = StringIndexOf(packed, ':');
+  const metaEnd = c1 + 1 + NumberCtor(StringSlice(packed, 0, c1));
+  const c2 = StringIndexOf(packed, ':', metaEnd);
+  const requestEnd = c2 + 1 + NumberCtor(StringSlice(packed, metaEnd, c2));
+  return [StringSlice(packed, c1 + 1, metaEnd), StringSlice(packed, c2 + 1, requestEnd), StringSlice(packed, requestEnd)];
+}
 
 /**
  * `meta` off the wire: one line per scalar in a fixed order (e r dl dn di ip m u q s sd), then the body

@@ -12,8 +12,9 @@
 // The wire (docs/architecture.md, "The isolate boundary"): headers cross as one string, the raw
 // header list joined with "\n" ("Name\nvalue\nName\nvalue"; CR and LF can never occur inside a header),
 // scalars as lines in a fixed order (or one JSON object when one holds a newline; isolate-core's
-// parseMeta). A result's scalars go back as one small JSON object. The CloudFront-shaped event is built here, from those strings, and
-// the handler's result is flattened back the same way; nothing crosses as an object graph.
+// parseMeta), and a result's scalars go back the same way (encodeResult). The CloudFront-shaped event
+// is built here, from those strings, and the handler's result is flattened back the same way;
+// nothing crosses as an object graph.
 //
 // Every entry (invoke, poll, fireTimer, settleOp) returns an envelope string:
 //   STATE META "\n" PAYLOAD
@@ -71,6 +72,7 @@ import {
   log,
   parseMeta,
   pristineOrigin,
+  unpackEvent,
   sameData,
   settle,
   settleOp,
@@ -372,7 +374,7 @@ let userRequire = (name) => {
  * Begins one invocation and calls the handler; returns the promise its settling waits on, if any (the
  * invocation may already be settled). invoke and invokeBatch both start invocations here.
  */
-function startInvocation(meta, requestHeaders, responseHeaders) {
+function startInvocation(packed) {
   const seq = beginInvocation();
   // Only when there is something to clear: Map.prototype.clear() allocates a new table every time
   // (in the old generation once this long-lived map's table is there), a garbage table per invocation.
@@ -385,8 +387,11 @@ function startInvocation(meta, requestHeaders, responseHeaders) {
     settle(seq, 'E', { name: 'Runtime.HandlerNotFound', message: 'No handler' });
     return undefined;
   }
-  const m = parseMeta(meta);
-  const event = buildEvent(m, requestHeaders, responseHeaders);
+  // Indexed, not destructured: destructuring goes through Array.prototype[Symbol.iterator], which
+  // user code can replace.
+  const parts = unpackEvent(packed);
+  const m = parseMeta(parts[0]);
+  const event = buildEvent(m, parts[1], parts[2]);
   const deadline = m.dl;
   const sc = staticContext;
   const context = {
@@ -432,8 +437,8 @@ let batchDone = 0;
 /** Starts the batch's invocations from `i` on, while each settles at once; chains on one that settles later. */
 function runBatchFrom(i) {
   const events = batchEvents;
-  for (; 3 * i < events.length; i++) {
-    const settling = startInvocation(events[3 * i], events[3 * i + 1], events[3 * i + 2]);
+  for (; i < events.length; i++) {
+    const settling = startInvocation(events[i]);
     if (invocationState() !== 'P') {
       if (!finishBatchItem()) return;
       continue;
@@ -496,17 +501,17 @@ export default {
   },
 
   /**
-   * Starts one invocation: `meta` is the event's scalars as JSON, the headers come as wire strings.
+   * Starts one invocation of the event on the wire (isolate-instance.ts packEvent).
    * The result may be settled already when this returns (microtasks run after it).
    */
-  invoke(meta, requestHeaders, responseHeaders) {
-    startInvocation(meta, requestHeaders, responseHeaders);
+  invoke(event) {
+    startInvocation(event);
     return envelope();
   },
 
   /**
-   * Runs a batch of invocations of this function one after another, each event as three arguments
-   * (meta, request headers, response headers): one call into the isolate for many, so its fixed cost
+   * Runs a batch of invocations of this function one after another, each event as one argument
+   * (isolate-instance.ts packEvent): one call into the isolate for many, so its fixed cost
    * (entering the isolate, isolated-vm's timeout, the poll) is paid once per batch (FunctionRuntime.invokeMany).
    * An invocation that settles at once or in microtasks lets the next one start (the chain runs in the
    * microtask checkpoint that ends this call). The batch stops at an invocation that fails (the host
