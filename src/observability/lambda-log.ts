@@ -33,19 +33,32 @@ export function logEndAndReport(logger: Logger, f: InvocationLogFields, r: Invoc
     if (logger.isLevelEnabled('info')) logger.info({ type: 'REPORT', ...f, ...reportFigures(r), outcome }, reportMessage(f.requestId, r));
     return;
   }
-  const fig = reportFigures(r);
   // Written on every function call, so built from parts: the fields that repeat for a function
   // version and event come from a cache, and `msg` is written already escaped. JSON escapes a string
   // one character at a time, so the request id's escaped form inside the message is the same as in
   // its own field, and the rest of the message is digits, letters, spaces and tabs (\t): the line is
-  // the one JSON.stringify(msg) made (0.42 µs a line against 0.83 µs, measured here).
+  // the one JSON.stringify(msg) made (0.42 µs a line against 0.83 µs, measured here). The calls of a
+  // batch share one report (FunctionRuntime.invokeMany), so the figures around the request id are
+  // formatted once per report and outcome (0.31 → 0.18 µs a line for batches of 10, measured here).
   const requestId = q(f.requestId);
+  const parts = reportParts(r, outcome);
+  write(`${reportHead(f)}${requestId}${parts[0]}${requestId.slice(1, -1)}${parts[1]}`);
+}
+
+/** The REPORT line's text after the request id field and after the request id in `msg`; the last one kept. */
+let lastParts: { report: InvocationReport; outcome: string; parts: readonly [string, string] } | undefined;
+function reportParts(r: InvocationReport, outcome: string): readonly [string, string] {
+  if (lastParts !== undefined && lastParts.report === r && lastParts.outcome === outcome) return lastParts.parts;
+  const fig = reportFigures(r);
   const init = r.initDurationMs === undefined ? '' : `\\tInit Duration: ${r.initDurationMs.toFixed(2)} ms`;
-  write(
-    `${reportHead(f)}${requestId},"durationMs":${fig.durationMs},"billedDurationMs":${fig.billedDurationMs},"memorySizeMb":${fig.memorySizeMb},"maxMemoryUsedMb":${fig.maxMemoryUsedMb},` +
+  const parts = [
+    `,"durationMs":${fig.durationMs},"billedDurationMs":${fig.billedDurationMs},"memorySizeMb":${fig.memorySizeMb},"maxMemoryUsedMb":${fig.maxMemoryUsedMb},` +
       `${fig.initDurationMs === undefined ? '' : `"initDurationMs":${fig.initDurationMs},`}"cpuTimeUs":${fig.cpuTimeUs},"outcome":${outcome === 'ok' ? '"ok"' : q(outcome)},` +
-      `"msg":"REPORT RequestId: ${requestId.slice(1, -1)}\\tDuration: ${r.durationMs.toFixed(2)} ms\\tBilled Duration: ${r.billedDurationMs} ms\\tMemory Size: ${r.memorySizeMb} MB\\tMax Memory Used: ${r.maxMemoryUsedMb} MB${init}"`,
-  );
+      `"msg":"REPORT RequestId: `,
+    `\\tDuration: ${r.durationMs.toFixed(2)} ms\\tBilled Duration: ${r.billedDurationMs} ms\\tMemory Size: ${r.memorySizeMb} MB\\tMax Memory Used: ${r.maxMemoryUsedMb} MB${init}"`,
+  ] as const;
+  lastParts = { report: r, outcome, parts };
+  return parts;
 }
 
 /** Lambda's REPORT message. */

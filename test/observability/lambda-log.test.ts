@@ -44,3 +44,28 @@ test('the cached part of the line follows the function, the version and the even
   }
   expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>).map((l) => `${l.function} ${l.version} ${l.eventType}`)).toEqual(['a 1 viewer-request', 'a 2 viewer-request', 'a 1 viewer-response', 'b 1 viewer-request']);
 });
+
+test("a batch's calls share one report: each line keeps its own request id and outcome, and another report its own figures", () => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', stream: { write: (s: string) => lines.push(s) } });
+  const shared: InvocationReport = { durationMs: 0.5, billedDurationMs: 1, memorySizeMb: 128, maxMemoryUsedMb: 3, cpuTimeUs: 4.4, initDurationMs: undefined };
+  const next: InvocationReport = { durationMs: 2.5, billedDurationMs: 3, memorySizeMb: 128, maxMemoryUsedMb: 4, cpuTimeUs: 7, initDurationMs: undefined };
+  const f = (requestId: string) => ({ function: 'fn', version: '1', eventType: 'viewer-request' as const, requestId });
+  logEndAndReport(logger, f('r-1'), shared, 'ok');
+  logEndAndReport(logger, f('r-2'), shared, 'ok');
+  logEndAndReport(logger, f('r-3'), shared, 'VERGE_ERR_FUNCTION_THREW');
+  logEndAndReport(logger, f('r-4'), next, 'ok');
+  const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(parsed.map((l) => [l.requestId, l.outcome, l.durationMs, l.cpuTimeUs])).toEqual([
+    ['r-1', 'ok', 0.5, 4],
+    ['r-2', 'ok', 0.5, 4],
+    ['r-3', 'VERGE_ERR_FUNCTION_THREW', 0.5, 4],
+    ['r-4', 'ok', 2.5, 7],
+  ]);
+  expect(parsed.map((l) => l.msg)).toEqual([
+    'REPORT RequestId: r-1\tDuration: 0.50 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 3 MB',
+    'REPORT RequestId: r-2\tDuration: 0.50 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 3 MB',
+    'REPORT RequestId: r-3\tDuration: 0.50 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 3 MB',
+    'REPORT RequestId: r-4\tDuration: 2.50 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\tMax Memory Used: 4 MB',
+  ]);
+});
