@@ -37,7 +37,7 @@ export interface Sandbox {
 }
 
 export function installSandboxCore(isolate: ivm.Isolate, context: ivm.Context, options: SandboxOptions): Sandbox {
-  const core = options.webGlobals === false ? 'core-bare' : 'core';
+  const core = coreUnitName(options);
   const init = runUnit(isolate, context, unitCode(core));
   const sandbox = init.applySync(undefined, [createHostBridge(hostBridgeLimits(options.memoryMb))], {
     result: { reference: true },
@@ -47,6 +47,32 @@ export function installSandboxCore(isolate: ivm.Isolate, context: ivm.Context, o
   setOffered.applySync(undefined, [[...options.modules]], { arguments: { copy: true } });
   setOffered.release();
   return { isolate, context, sandbox, installed: new Set([core]) };
+}
+
+/**
+ * installSandboxCore on isolated-vm's thread pool: the same steps, each awaited, so the event loop
+ * serves requests while they run (blank-isolate.ts refills its reserve this way). The first install
+ * of a process, which makes the unit's code cache, stays synchronous.
+ */
+export async function installSandboxCoreAsync(isolate: ivm.Isolate, context: ivm.Context, options: SandboxOptions): Promise<Sandbox> {
+  const core = coreUnitName(options);
+  const unit = unitCode(core);
+  if (unit.cachedData === undefined) return installSandboxCore(isolate, context, options);
+  const script = await isolate.compileScript(unit.source, { filename: unit.filename, cachedData: unit.cachedData });
+  const init = (await script.run(context, { reference: true })) as ivm.Reference<(...args: unknown[]) => unknown>;
+  script.release();
+  const sandbox = (await init.apply(undefined, [createHostBridge(hostBridgeLimits(options.memoryMb))], {
+    result: { reference: true },
+  })) as unknown as ivm.Reference<Record<string, unknown>>;
+  init.release();
+  const setOffered = (await sandbox.get('setOffered', { reference: true })) as ivm.Reference<(names: string[]) => void>;
+  await setOffered.apply(undefined, [[...options.modules]], { arguments: { copy: true } });
+  setOffered.release();
+  return { isolate, context, sandbox, installed: new Set([core]) };
+}
+
+function coreUnitName(options: SandboxOptions): string {
+  return options.webGlobals === false ? 'core-bare' : 'core';
 }
 
 /** Installs units (and the units they depend on) that are not installed yet. */
