@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { startChild, stop, type Child } from './children.ts';
+import { median } from './cold-start.ts';
 import { measuredLoad } from './measured-load.ts';
 import { cacheHitConfig, type CacheHitScenario } from './scenarios.ts';
 
@@ -117,7 +118,7 @@ export function printCacheHit(result: CacheHitResult): void {
   for (const row of rows) {
     const origin = row === result.direct ? '(is the origin)' : String(row.runs.reduce((n, r) => n + r.originRequests, 0));
     console.log(
-      `| ${row.label} | ${fmt(rps(row), 0)} | ${fmt(mean(row.runs.map((r) => r.p50)))} | ${fmt(mean(row.runs.map((r) => r.p99)))} | ${fmt(mean(row.runs.map((r) => r.cpuUsPerReq)))} | ${row.xCacheBefore} / ${row.xCacheAfter} | ${origin} | ${row.runs.reduce((n, r) => n + r.bad, 0)} |`,
+      `| ${row.label} | ${fmt(rps(row), 0)} | ${fmt(mean(row.runs.map((r) => r.p50)))} | ${fmt(mean(row.runs.map((r) => r.p99)))} | ${fmt(median(row.runs.map((r) => r.cpuUsPerReq)))} | ${row.xCacheBefore} / ${row.xCacheAfter} | ${origin} | ${row.runs.reduce((n, r) => n + r.bad, 0)} |`,
     );
   }
   const hitsMeasured = (row: CacheHitRow) => row.xCacheBefore.startsWith('Hit') && row.xCacheAfter.startsWith('Hit') && row.runs.every((r) => r.originRequests === 0);
