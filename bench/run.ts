@@ -34,11 +34,6 @@ function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
-// CPU per request is the median over the rounds, not the mean: on two cores shared with the load
-// generator and the origin, one 5-second run in a few comes out 15–25% high (measured: (d) at the
-// fixed rate 117–149 µs a request between runs of the same code), and a mean carries that run into
-// the per-hook figure, which divides a difference of two such figures.
-
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 async function main(): Promise<void> {
@@ -109,6 +104,10 @@ function printProxy(results: Record<string, LoadResult[]>, fixed: Record<string,
       rps: mean(rs.map((r) => r.rps)),
       p50: mean(rs.map((r) => r.p50)),
       p99: mean(rs.map((r) => r.p99)),
+      // CPU per request is the median over the rounds, not the mean: on two cores shared with the
+      // load generator and the origin, one 5-second run in a few comes out 15–25% high (measured:
+      // (d) at the fixed rate 117–149 µs a request between runs of the same code), and a mean carries
+      // that run into the per-hook figures, which divide a difference of two such figures.
       cpu: median(rs.map((r) => r.cpuUsPerReq)),
       gc: mean(rs.map((r) => r.gcMsPer1kReq)),
       bad: rs.reduce((n, r) => n + r.errors + r.non2xx, 0),
