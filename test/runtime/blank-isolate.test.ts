@@ -105,7 +105,7 @@ describe('BlankIsolateReserve', () => {
     blank.isolate.dispose();
   });
 
-  test('close disposes the ready blanks and one still being made', async () => {
+  test('close disposes the ready blanks, and a refill in flight adds none after it', async () => {
     const reserve = new BlankIsolateReserve(1);
     reserve.take(128).isolate.dispose();
     await until(() => reserve.readyCount(128) === 1, 'the refill');
