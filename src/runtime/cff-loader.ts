@@ -3,7 +3,7 @@ import { transformSync } from 'esbuild';
 import ivm from 'isolated-vm';
 import { CFF_MAX_CODE_BYTES } from '../config/cloudfront-functions-limits.ts';
 import { keyValueStoreData } from '../kvs/kvs-directory.ts';
-import { producedCache } from './blank-isolate.ts';
+import { compileVersionScript, type CodeCacheUse, type CompiledScript } from './code-cache.ts';
 import type { FunctionVersion } from './function-version.ts';
 import { CLOUDFRONT_FUNCTIONS_MODULES } from './sandbox/module-names.ts';
 import { installUnits, type Sandbox } from './sandbox/sandbox.ts';
@@ -32,7 +32,8 @@ const CFF_UNITS: ReadonlySet<string> = new Set(['crypto', 'querystring', 'buffer
  * Loads a CloudFront Function into a blank isolate of the CloudFront Functions runtime
  * (cloudfront-functions.isolate.js): checks the 10 KB limit and the modules it names, compiles it
  * (with the version's V8 code cache), hands the store lookup to the bootstrap, and finds the handler.
- * Throws on any failure; the caller turns it into VERGE_ERR_FUNCTION_LOAD.
+ * Returns how the code was compiled (code-cache.ts). Throws on any failure; the caller turns it into
+ * VERGE_ERR_FUNCTION_LOAD.
  */
 export function loadCloudFrontFunction(
   isolate: ivm.Isolate,
@@ -41,17 +42,13 @@ export function loadCloudFrontFunction(
   sandbox: Sandbox,
   version: FunctionVersion,
   timeoutMs: number,
-): void {
+): { cache: CodeCacheUse; uncached?: CompiledScript } {
   const { script, modules } = scriptOf(version);
   // The shared sandbox modules (crypto, querystring, buffer) this function names, and the globals it
   // uses among those CloudFront Functions have; `cloudfront` is the bootstrap's own.
   installUnits(sandbox, unitsFor(script, modules).filter((unit) => CFF_UNITS.has(unit)));
   const filename = `file:///${basename(version.filename)}`;
-  const compiled = isolate.compileScriptSync(PREFIX + script + SUFFIX, {
-    filename,
-    ...(version.cachedData ? { cachedData: version.cachedData } : { produceCachedData: true }),
-  });
-  version.cachedData ??= producedCache(compiled);
+  const { script: compiled, cache, uncached } = compileVersionScript(isolate, version, PREFIX + script + SUFFIX, filename);
   version.kind = 'commonjs';
   const store = version.keyValueStore;
   if (store !== undefined) {
@@ -75,6 +72,7 @@ export function loadCloudFrontFunction(
   const moduleFunction = compiled.runSync(context, { reference: true, timeout: timeoutMs }) as ivm.Reference<unknown>;
   const init = api.getSync('initCommonJs', { reference: true }) as ivm.Reference<(...a: unknown[]) => string>;
   init.applySync(undefined, [moduleFunction.derefInto(), filename], { timeout: timeoutMs });
+  return uncached === undefined ? { cache } : { cache, uncached };
 }
 
 /**

@@ -1,5 +1,6 @@
 import ivm from 'isolated-vm';
-import { producedCache, type BlankIsolate } from './blank-isolate.ts';
+import type { BlankIsolate } from './blank-isolate.ts';
+import { compileVersionScript, type CodeCacheUse, type CompiledScript } from './code-cache.ts';
 import { LambdaExecutionError } from '../errors/function-errors.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import type { FunctionVersion } from './function-version.ts';
@@ -52,8 +53,13 @@ export class IsolateInstance {
   readonly isolate: ivm.Isolate;
   readonly initDurationMs: number;
   invocations = 0;
-  /** Whether loading used the version's V8 code cache ('produced' on the version's first cold start). */
-  codeCache: 'produced' | 'used' | 'rejected' | 'none' = 'none';
+  /** Whether loading used the version's V8 code cache ('none': compiled from source; ES modules have no cache). */
+  codeCache: CodeCacheUse = 'none';
+  /**
+   * The script as compiled from source when the version had no usable cache: the pool hands it to its
+   * CodeCacheProducer (code-cache.ts) and clears it.
+   */
+  uncachedScript: CompiledScript | undefined;
   /** Set when an invocation left the isolate in a state we cannot trust (timeout, memory, crash). */
   broken = false;
   /**
@@ -92,8 +98,11 @@ export class IsolateInstance {
         this.takeBatchRef = api.getSync('takeBatch', { reference: true }) as ivm.Reference<() => string>;
       }
       // CloudFront Functions load by their own rules (a script defining `handler`; runtime/cff-loader.ts).
-      if (version.runtime === 'cloudfront-js-2.0') loadCloudFrontFunction(this.isolate, this.context, api, blank.sandbox, version, initTimeoutMs);
-      else this.loadUserCode(api, blank.sandbox, initTimeoutMs);
+      if (version.runtime === 'cloudfront-js-2.0') {
+        const compiled = loadCloudFrontFunction(this.isolate, this.context, api, blank.sandbox, version, initTimeoutMs);
+        this.codeCache = compiled.cache;
+        this.uncachedScript = compiled.uncached;
+      } else this.loadUserCode(api, blank.sandbox, initTimeoutMs);
       const configure = api.getSync('configure', { reference: true }) as ivm.Reference<(c: string) => void>;
       configure.applySync(undefined, [
         JSON.stringify({
@@ -118,14 +127,9 @@ export class IsolateInstance {
     const filename = `file:///var/task/${basename(v.filename)}`;
     if (v.kind !== 'module') {
       try {
-        const script = this.isolate.compileScriptSync(CJS_PREFIX + v.code + CJS_SUFFIX, {
-          filename,
-          ...(v.cachedData ? { cachedData: v.cachedData } : { produceCachedData: true }),
-        });
-        this.codeCache = v.cachedData === undefined ? 'produced' : (script as ivm.Script & { cachedDataRejected?: boolean }).cachedDataRejected === true ? 'rejected' : 'used';
-        // A rejected cache (V8 flags or version changed) is replaced by the next cold start's.
-        if (this.codeCache === 'rejected') v.cachedData = undefined;
-        else v.cachedData ??= producedCache(script);
+        const { script, cache, uncached } = compileVersionScript(this.isolate, v, CJS_PREFIX + v.code + CJS_SUFFIX, filename);
+        this.codeCache = cache;
+        this.uncachedScript = uncached;
         v.kind = 'commonjs';
         // Every module the code requires by name must exist before any of it runs (issue 3: a missing
         // module fails at load time, not at the first request); only those modules are installed.

@@ -1,4 +1,5 @@
 import { BlankIsolateReserve } from './blank-isolate.ts';
+import { CodeCacheProducer } from './code-cache.ts';
 import { IsolateInstance } from './isolate-instance.ts';
 import type { FunctionVersion } from './function-version.ts';
 
@@ -42,6 +43,8 @@ export class IsolatePool {
   /** Versions replaced by a code change: their isolates still in flight are disposed when they finish. */
   private readonly retired = new Set<string>();
   private readonly spares: BlankIsolateReserve;
+  /** Makes each version's V8 code cache outside the isolates that serve it (code-cache.ts says why). */
+  readonly codeCaches = new CodeCacheProducer();
   private readonly options: IsolatePoolOptions;
   private readonly maxWarmBytes: number;
 
@@ -69,7 +72,12 @@ export class IsolatePool {
   create(version: FunctionVersion, revive = true): IsolateInstance {
     const started = performance.now();
     if (revive && this.retired.size > 0) this.retired.delete(version.key);
-    return new IsolateInstance(version, this.spares.take(version.memoryMb, version.runtime), version.timeoutMs, started);
+    const instance = new IsolateInstance(version, this.spares.take(version.memoryMb, version.runtime), version.timeoutMs, started);
+    if (instance.uncachedScript !== undefined) {
+      this.codeCaches.request(version, instance.uncachedScript);
+      instance.uncachedScript = undefined;
+    }
+    return instance;
   }
 
   /** Returns an isolate after its invocation; broken, worn or surplus ones are disposed, the rest kept warm. */
@@ -152,6 +160,7 @@ export class IsolatePool {
     for (const key of [...this.idleByVersion.keys()]) this.retire(key);
     this.retired.clear();
     this.spares.close();
+    this.codeCaches.close();
   }
 
   private removeIdle(instance: IsolateInstance): void {

@@ -39,15 +39,43 @@ function sampled(p: IsolatePool, v: FunctionVersion): IsolateInstance {
   return instance;
 }
 
-test('the first cold start of a version produces its V8 code cache and every later one uses it', () => {
+test('the first cold start of a version compiles from source; its V8 code cache is made elsewhere and every later one uses it', async () => {
   const p = pool();
   const v = version('cached');
   const first = p.create(v);
-  expect(first.codeCache).toBe('produced');
+  expect(first.codeCache).toBe('none');
+  // Not produced in the serving isolate (code-cache.ts: that would leave V8's serializer tables in
+  // it, ~0.1 MB): the producer makes it afterwards, from the script as compiled.
+  expect(v.cachedData).toBeUndefined();
+  expect(first.uncachedScript).toBeUndefined(); // handed to the producer
+  await p.codeCaches.settled();
   expect(v.cachedData).toBeDefined();
   for (let i = 0; i < 3; i++) expect(p.create(v).codeCache).toBe('used');
   // Another version has its own cache.
-  expect(p.create(version('other')).codeCache).toBe('produced');
+  const other = version('other');
+  expect(p.create(other).codeCache).toBe('none');
+  await p.codeCaches.settled();
+  expect(other.cachedData).toBeDefined();
+  expect(other.cachedData).not.toBe(v.cachedData);
+  expect(p.create(other).codeCache).toBe('used');
+});
+
+test('a cache V8 refuses is made again from the source', async () => {
+  const p = pool();
+  const v = version('refused');
+  p.create(v);
+  await p.codeCaches.settled();
+  // Another version's cache: V8 checks the source's hash and refuses it.
+  const other = version('refused-other', `${SOURCE}\n// another source\n`);
+  p.create(other);
+  await p.codeCaches.settled();
+  const foreign = other.cachedData;
+  v.cachedData = foreign;
+  expect(p.create(v).codeCache).toBe('rejected');
+  await p.codeCaches.settled();
+  expect(v.cachedData).toBeDefined();
+  expect(v.cachedData).not.toBe(foreign);
+  expect(p.create(v).codeCache).toBe('used');
 });
 
 test('past maxWarmIsolates the least recently used idle isolate is disposed', () => {
