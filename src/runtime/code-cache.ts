@@ -43,13 +43,13 @@ const PRODUCER_MEMORY_MB = 256;
  *
  * Why not in the isolate that serves the version, as the first cold start did before: the first time
  * V8's code serializer runs in an isolate it builds the isolate's external-reference encoder and root
- * index map, about 0.1 MB of tables the isolate keeps for its whole life (V8's ExternalReferenceEncoder
- * stores its map on the isolate, isolate->set_external_reference_map, and reuses it). Measured (RSS over 200
- * isolates, each of a different small function): 1.47 MB per isolate, loaded, when loading produced
- * the cache, against 1.37 MB when it did not; 1.37 MB too when the cache came from another isolate. So
- * every version's first warm isolate carried 0.1 MB for a cache of ~0.7 KB. Here those tables exist
- * once per process. A cache is valid in any isolate of the same V8 and flags, as the bootstrap's cache
- * made in a scratch isolate already shows.
+ * index map, about 0.1 MB of tables the isolate keeps for its whole life (V8's
+ * ExternalReferenceEncoder stores its map on the isolate, set_external_reference_map, and reuses it).
+ * Measured (RSS over 200 isolates, each of a different small function): 1.47 MB per isolate, loaded,
+ * when loading produced the cache, against 1.37 MB when it did not; 1.37 MB too when the cache came
+ * from another isolate. So every version's first warm isolate carried 0.1 MB for a cache of ~0.7 KB.
+ * Here those tables exist once per process. A cache is valid in any isolate of the same V8 and flags,
+ * as the bootstrap's cache made in a scratch isolate already shows.
  */
 export class CodeCacheProducer {
   private isolate: ivm.Isolate | undefined;
@@ -69,7 +69,10 @@ export class CodeCacheProducer {
   }
 
   private async produce(version: FunctionVersion, script: CompiledScript): Promise<void> {
+    // Not in the cold start's own turn: making the producer isolate (once, ~0.9 ms) would hold it up.
+    await new Promise((resolve) => setImmediate(resolve));
     try {
+      if (this.closed) return;
       this.isolate ??= new ivm.Isolate({ memoryLimit: PRODUCER_MEMORY_MB });
       const compiled = await this.isolate.compileScript(script.source, { filename: script.filename, produceCachedData: true });
       const cache = producedCache(compiled);
