@@ -5,12 +5,11 @@
 //       runs on hits too
 // A sample response's X-Cache and the origin's own count of requests during each run say whether hits
 // were measured at all: until the node has a cache, (b) and (c) are misses and the table says so.
-import { once } from 'node:events';
 import { request } from 'node:http';
-import { startChild, stop, type Child } from './children.ts';
-import { median } from './cold-start.ts';
+import { ask, startChild, stop, type Child } from './children.ts';
 import { measuredLoad } from './measured-load.ts';
 import { cacheHitConfig, type CacheHitScenario } from './scenarios.ts';
+import { mean, median } from './stats.ts';
 
 const PATH = '/cacheable';
 
@@ -40,10 +39,8 @@ export interface CacheHitResult {
   readonly cacheFn: CacheHitRow;
 }
 
-export async function originRequests(origin: Child): Promise<number> {
-  origin.proc.send('cacheable-requests');
-  const [n] = (await once(origin.proc, 'message')) as [number];
-  return n;
+export function originRequests(origin: Child): Promise<number> {
+  return ask<number>(origin, 'cacheable-requests');
 }
 
 /** One GET's X-Cache header (`-` when there is none, as from the origin). */
@@ -106,7 +103,6 @@ export async function cacheHitBenchmark(origin: Child, options: CacheHitOptions)
   }
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 export function printCacheHit(result: CacheHitResult): void {

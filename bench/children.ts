@@ -32,17 +32,21 @@ export async function startChild(script: string, args: string[], readyFrom: 'std
   return { proc, port };
 }
 
+/** Sends the child a question ('cpu', 'gc', 'rss', …) and returns its answer, the next message it sends. */
+export async function ask<T>(child: Child, question: string): Promise<T> {
+  child.proc.send(question);
+  const [answer] = (await once(child.proc, 'message')) as [T];
+  return answer;
+}
+
 export async function cpuMicros(child: Child): Promise<number> {
-  child.proc.send('cpu');
-  const [usage] = (await once(child.proc, 'message')) as [NodeJS.CpuUsage];
+  const usage = await ask<NodeJS.CpuUsage>(child, 'cpu');
   return usage.user + usage.system;
 }
 
 /** The child's main-thread GC pauses so far, in ms (bench/gc-pauses.ts; edge-server.ts and origin-server.ts answer 'gc'). */
-export async function gcPauses(child: Child): Promise<GcPauses> {
-  child.proc.send('gc');
-  const [pauses] = (await once(child.proc, 'message')) as [GcPauses];
-  return pauses;
+export function gcPauses(child: Child): Promise<GcPauses> {
+  return ask<GcPauses>(child, 'gc');
 }
 
 export async function stop(child: Child): Promise<void> {
@@ -53,8 +57,6 @@ export async function stop(child: Child): Promise<void> {
 }
 
 /** The child's resident set size, in bytes (edge-server.ts answers 'rss'). */
-export async function rssBytes(child: Child): Promise<number> {
-  child.proc.send('rss');
-  const [rss] = (await once(child.proc, 'message')) as [number];
-  return rss;
+export function rssBytes(child: Child): Promise<number> {
+  return ask<number>(child, 'rss');
 }

@@ -3,17 +3,12 @@
 import { request } from 'undici';
 import { startChild, stop } from './children.ts';
 import { coldStartConfig, RUNTIMES, type RuntimeUnderTest } from './scenarios.ts';
+import { median } from './stats.ts';
 
 export interface ColdStartResult {
   readonly coldMs: number;
   readonly warmMs: number;
   readonly addedMs: number;
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**

@@ -9,10 +9,11 @@
 import { cacheHitBenchmark, cacheHitOnly, originRequests, printCacheHit } from './cache-hit.ts';
 import { startChild, stop, type Child } from './children.ts';
 import { measuredLoad, type MeasuredLoad } from './measured-load.ts';
-import { coldStart, median } from './cold-start.ts';
+import { coldStart } from './cold-start.ts';
 import { eventShapeBenchmark } from './event-shapes.ts';
 import { isolateMemory } from './isolate-memory.ts';
 import { RUNTIMES, edgeConfig, type Scenario } from './scenarios.ts';
+import { mean, median } from './stats.ts';
 import { warmFunctionsRss } from './warm-functions.ts';
 import { microBenchmark } from './micro.ts';
 import { workersBenchmark, type WorkersResult } from './workers.ts';
@@ -28,10 +29,6 @@ type LoadResult = MeasuredLoad;
 
 function load(url: string, measured: Child, durationS: number, overallRate?: number): Promise<LoadResult> {
   return measuredLoad(url, measured, { connections: CONNECTIONS, durationS, overallRate });
-}
-
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { rssBytes, startChild, stop } from './children.ts';
+import { ask, rssBytes, startChild, stop } from './children.ts';
 import { coldStartConfig, RUNTIMES } from './scenarios.ts';
 
 export interface WarmFunctionsResult {
@@ -33,11 +33,10 @@ export async function warmFunctionsRss(originPort: number, count = 1000): Promis
   for (let i = 0; i < 200; i++) await get('/plain');
   const before = await rssBytes(edge);
   for (let i = 0; i < count; i++) await get(`/cold/${i}`);
-  // Let the blank-isolate reserve settle (it refills 25 ms after a take).
+  // Let the blank-isolate reserve settle (it refills from 5 ms after a take) and the code caches be made.
   await new Promise((r) => setTimeout(r, 200));
   const after = await rssBytes(edge);
-  edge.proc.send('stats');
-  const warmIsolates = await new Promise<number>((resolve) => edge.proc.once('message', (m) => resolve((m as { warmIsolates: number }).warmIsolates)));
+  const { warmIsolates } = await ask<{ warmIsolates: number }>(edge, 'stats');
   await stop(edge);
   return { count, rssBeforeMb: before / MB, rssAfterMb: after / MB, warmIsolates };
 }

@@ -9,6 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { workersConfig, WORKERS_PATH } from './scenarios.ts';
+import { median } from './stats.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const NODE = process.execPath;
@@ -77,12 +78,6 @@ function cpuMicrosOf(statFiles: readonly string[]): number {
 function capacity(workers: number, edgeCpuUsPerReq: number, mainThreadCpuUsPerReq: number): number {
   return Math.min((availableParallelism() * 1e6) / edgeCpuUsPerReq, (workers * 1e6) / mainThreadCpuUsPerReq);
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 const pinned = (cpus: string | undefined, command: string[]): string[] => (TASKSET && cpus ? [TASKSET, '-c', cpus, ...command] : command);
 
