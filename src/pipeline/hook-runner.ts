@@ -122,7 +122,7 @@ export class HookRunner {
     } catch (err) {
       // The invocation was counted as a success; its result was not one.
       this.health?.markFailed(version.name);
-      if (err instanceof LambdaValidationError) Object.assign(err.details, { function: version.name, version: version.version, eventType });
+      if (err instanceof LambdaValidationError) Object.assign(err.details, who(version, eventType));
       throw err;
     }
   }
@@ -133,10 +133,10 @@ export class HookRunner {
     const logger = this.logger;
     logStart(logger, fields);
     return this.batch.run(version.key, { version, event, requestId, onConsole: (level, line) => logFunctionConsole(logger, fields, level, line) }).then(
-      (outcome) => this.invoked(fields, outcome),
+      (outcome) => this.invoked(version, fields, outcome),
       (err: unknown) => {
         // Refused before it ran (throttled): no REPORT, but the error log line names the event too.
-        if (err instanceof LambdaLimitExceededError) Object.assign(err.details, { function: version.name, version: version.version, eventType });
+        if (err instanceof LambdaLimitExceededError) Object.assign(err.details, who(version, eventType));
         this.health?.record(version.name, undefined, false);
         throw err;
       },
@@ -144,15 +144,19 @@ export class HookRunner {
   }
 
   /** An invocation's outcome: its REPORT line and health record, then its result on the wire or its coded failure. */
-  private invoked(fields: InvocationLogFields, outcome: InvokeOutcome): string {
+  private invoked(version: FunctionVersion, fields: InvocationLogFields, outcome: InvokeOutcome): string {
     const { result, report } = outcome;
     const err = result.ok ? undefined : result.error;
     this.health?.record(fields.function, report.durationMs, err === undefined);
     logEndAndReport(this.logger, fields, report, err === undefined ? 'ok' : 'shape' in err ? 'VERGE_ERR_FUNCTION_INVALID_RESULT' : err.code);
     if (err === undefined) return (result as { value: string }).value;
-    const who = { function: fields.function, version: fields.version, eventType: fields.eventType };
-    if ('shape' in err) throw new LambdaValidationError(`The ${fields.eventType} function returned an invalid result: ${err.message}`, who);
-    Object.assign(err.details, who);
+    if ('shape' in err) throw new LambdaValidationError(`The ${fields.eventType} function returned an invalid result: ${err.message}`, who(version, fields.eventType));
+    Object.assign(err.details, who(version, fields.eventType));
     throw err;
   }
+}
+
+/** Which function, version and event an error came from: its details, as the error log line shows them. */
+function who(version: FunctionVersion, eventType: EventType): { function: string; version: string; eventType: EventType } {
+  return { function: version.name, version: version.version, eventType };
 }

@@ -61,6 +61,7 @@ export function batchResult(instance: IsolateInstance, env: Envelope, onConsole:
   return settledResult(instance, env);
 }
 
+/** The isolate is disposed and the invocation fails as crashed (Invocation.fail's last resort, and a batch's). */
 function crashed(instance: IsolateInstance, message: string): InvocationResult {
   instance.dispose();
   return { ok: false, error: new LambdaExecutionError('VERGE_ERR_FUNCTION_CRASHED', `The function's isolate failed: ${message}`) };
@@ -251,15 +252,14 @@ export class Invocation {
     const message = err instanceof Error ? err.message : String(err);
     const isolate = this.instance.isolate;
     if (TIMED_OUT.test(message)) return this.timeout();
-    const disposed = isolate.isDisposed;
-    this.instance.dispose();
-    if (disposed && /memory limit/i.test(message)) {
+    if (isolate.isDisposed && /memory limit/i.test(message)) {
+      this.instance.dispose();
       return {
         ok: false,
         error: new LambdaExecutionError('VERGE_ERR_FUNCTION_MEMORY', `The function exceeded its memory limit of ${this.instance.version.memoryMb} MB`),
       };
     }
-    return { ok: false, error: new LambdaExecutionError('VERGE_ERR_FUNCTION_CRASHED', `The function's isolate failed: ${message}`) };
+    return crashed(this.instance, message);
   }
 
   private cleanup(): void {
